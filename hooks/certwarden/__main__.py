@@ -1,0 +1,3 @@
+from certwarden.cli import main
+
+raise SystemExit(main())

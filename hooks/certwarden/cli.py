@@ -1,0 +1,215 @@
+"""The `certwarden` command line. Exit status: 0 clean, 1 blocking finding, 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from certwarden import __version__
+from certwarden.config import Config, ConfigError, load_config
+from certwarden.registry import RULES, RULES_BY_ID, markdown_table
+
+EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parse_now(value: str) -> datetime:
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--now {value!r} is not an ISO-8601 date or time, e.g. 2027-01-31T12:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("text", "json")) -> None:
+    parser.add_argument("--format", choices=formats, default="text", help="output format")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="configuration file (default: .certwarden.toml or "
+                             "[tool.certwarden] in pyproject.toml at the repository root)")
+    parser.add_argument("--now", type=_parse_now, metavar="ISO-8601",
+                        help="the time the validity rules use (default: now)")
+    parser.add_argument("--strict", action="store_true", help="warnings block too")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="certwarden",
+        description="Keep non-compliant certificates and unencrypted private keys out of git.")
+    parser.add_argument("--version", action="version", version=f"certwarden {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    check = commands.add_parser("check", help="check files (default: the staged blobs)")
+    check.add_argument("paths", nargs="*", metavar="PATH")
+    check.add_argument("--group", action="append", choices=("certificates", "keys"),
+                       help="run only this group of rules (repeatable; default: all)")
+    _common(check)
+
+    scan = commands.add_parser("scan", help="check every tracked file")
+    scan.add_argument("--group", action="append", choices=("certificates", "keys"))
+    _common(scan)
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    explain = commands.add_parser("explain", help="explain one rule")
+    explain.add_argument("rule", metavar="RULE")
+
+    demo = commands.add_parser("demo", help="generate an example repository and check it")
+    demo.add_argument("folder", nargs="?", type=Path,
+                      help="where to write the example (default: a new temporary folder)")
+
+    passphrase = commands.add_parser(
+        "check-passphrase", help="is this passphrase allowed? (no-echo prompt, or stdin)")
+    passphrase.add_argument("--stdin", action="store_true",
+                            help="read the passphrase from standard input")
+    return parser
+
+
+def _context(args: argparse.Namespace) -> tuple[Config, datetime]:
+    config = load_config(args.config)
+    now = args.now or datetime.now(timezone.utc)
+    return config, now
+
+
+def _report(args: argparse.Namespace, report: object) -> int:
+    from certwarden.pipeline import Report
+    from certwarden.reporters import json_report, text
+
+    assert isinstance(report, Report)
+    if args.format == "json":
+        json_report.write(report, sys.stdout)
+    else:
+        text.write(report, sys.stdout, strict=args.strict)
+    return EXIT_BLOCKED if report.blocking(strict=args.strict) else EXIT_OK
+
+
+def _groups(args: argparse.Namespace) -> list[str]:
+    from certwarden.pipeline import GROUPS
+
+    return list(dict.fromkeys(args.group)) if args.group else list(GROUPS)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from certwarden import pipeline, sources
+    from certwarden.rules.base import RuleContext
+
+    config, now = _context(args)
+    if args.paths:
+        files = sources.read_paths(args.paths, max_bytes=config.max_file_bytes)
+    else:
+        files = sources.read_staged(config.root, max_bytes=config.max_file_bytes)
+    report = pipeline.run(files, groups=_groups(args), context=RuleContext(config, now))
+    return _report(args, report)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from certwarden import pipeline, sources
+    from certwarden.rules.base import RuleContext
+
+    config, now = _context(args)
+    files = sources.read_tracked(config.root, max_bytes=config.max_file_bytes)
+    report = pipeline.run(files, groups=_groups(args), context=RuleContext(config, now))
+    return _report(args, report)
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    if args.format == "markdown":
+        sys.stdout.write(markdown_table())
+    elif args.format == "json":
+        import json
+
+        json.dump([{"id": r.id, "group": r.group, "severity": r.severity.value,
+                    "summary": r.summary, "policy": r.policy, "hint": r.hint,
+                    "checked": r.checked} for r in RULES], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        width = max(len(r.id) for r in RULES)
+        for rule in RULES:
+            status = "" if rule.checked else " (planned)"
+            sys.stdout.write(f"{rule.id:<{width}}  {rule.severity.value:<7}  "
+                             f"{rule.summary}{status}\n")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    rule = RULES_BY_ID.get(args.rule)
+    if rule is None:
+        raise UsageError(f"unknown rule {args.rule!r}; `certwarden rules` lists them")
+    sys.stdout.write(
+        f"{rule.id} ({rule.severity.value}, {rule.group})"
+        f"{'' if rule.checked else ' - planned, not checked yet'}\n\n"
+        f"Checks: {rule.summary}\nPolicy: {rule.policy}\nFix:    {rule.hint_for('FILE')}\n")
+    return EXIT_OK
+
+
+def cmd_check_passphrase(args: argparse.Namespace) -> int:
+    from certwarden.passphrases import allowed_set_description, count_disallowed
+
+    if args.stdin or not sys.stdin.isatty():
+        candidate = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        candidate = getpass.getpass("Passphrase (not echoed): ")
+    if not candidate:
+        sys.stderr.write("certwarden: error: empty passphrase\n")
+        return EXIT_BLOCKED
+    bad = count_disallowed(candidate)
+    if bad:
+        sys.stdout.write(f"passphrase-charset: the passphrase has {bad} character(s) the "
+                         f"appliance does not accept; allowed: {allowed_set_description()}\n")
+        return EXIT_BLOCKED
+    sys.stdout.write("passphrase: allowed by the policy\n")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from certwarden.demo import run_demo
+
+    return run_demo(args.folder)
+
+
+HANDLERS = {
+    "demo": cmd_demo,
+    "check": cmd_check,
+    "scan": cmd_scan,
+    "rules": cmd_rules,
+    "explain": cmd_explain,
+    "check-passphrase": cmd_check_passphrase,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from certwarden.sources import GitError
+
+    # cryptography warns on odd but loadable certificates; findings already say what matters.
+    warnings.simplefilter("ignore")
+    args = build_parser().parse_args(argv)
+    try:
+        return HANDLERS[args.command](args)
+    except (ConfigError, UsageError, GitError) as exc:
+        sys.stderr.write(f"certwarden: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

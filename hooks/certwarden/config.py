@@ -1,0 +1,335 @@
+"""Repository configuration: the Defender for IoT profile by default, validated strictly.
+
+An unknown key or a value of the wrong type is a ConfigError (exit 2): a typo must
+never silently weaken the policy.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from certwarden.findings import Severity
+from certwarden.registry import RULES_BY_ID
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key and what is allowed."""
+
+
+# Names users write, mapped to dotted OIDs, so loading config never imports cryptography.
+SIGNATURE_ALGORITHM_OIDS: dict[str, str] = {
+    "sha256WithRSAEncryption": "1.2.840.113549.1.1.11",
+    "sha384WithRSAEncryption": "1.2.840.113549.1.1.12",
+    "sha512WithRSAEncryption": "1.2.840.113549.1.1.13",
+    "sha224WithRSAEncryption": "1.2.840.113549.1.1.14",
+    "sha1WithRSAEncryption": "1.2.840.113549.1.1.5",
+    "md5WithRSAEncryption": "1.2.840.113549.1.1.4",
+    "rsassaPss": "1.2.840.113549.1.1.10",
+    "ecdsa-with-SHA1": "1.2.840.10045.4.1",
+    "ecdsa-with-SHA256": "1.2.840.10045.4.3.2",
+    "ecdsa-with-SHA384": "1.2.840.10045.4.3.3",
+    "ecdsa-with-SHA512": "1.2.840.10045.4.3.4",
+    "Ed25519": "1.3.101.112",
+    "Ed448": "1.3.101.113",
+}
+SIGNATURE_ALGORITHM_NAMES = {oid: name for name, oid in SIGNATURE_ALGORITHM_OIDS.items()}
+
+KEY_TYPES = ("rsa", "ec", "dsa", "ed25519", "ed448")
+CRL_MODES = ("require", "forbid", "ignore")
+SUBJECT_FIELDS = ("common-name", "country", "organization", "organizational-unit")
+_OID_PATTERN = re.compile(r"^[0-2](\.\d+)+$")
+
+
+@dataclass(frozen=True)
+class SubjectField:
+    required: bool = True
+    value: str | None = None
+    pattern: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
+class AllowEntry:
+    fingerprint: str
+    rule: str
+    reason: str
+
+
+def _default_subject() -> dict[str, SubjectField]:
+    return {name: SubjectField() for name in SUBJECT_FIELDS}
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = field(default_factory=Path.cwd)
+    source: str = "defaults"
+    key_types: tuple[str, ...] = ("rsa",)
+    key_sizes: tuple[int, ...] = (2048, 4096)
+    slow_key_sizes: tuple[int, ...] = (4096,)
+    signature_algorithms: tuple[str, ...] = (SIGNATURE_ALGORITHM_OIDS["sha256WithRSAEncryption"],)
+    crl_mode: str = "require"
+    subject: dict[str, SubjectField] = field(default_factory=_default_subject)
+    expiry_warning_days: int = 30
+    exclude: tuple[str, ...] = ()
+    severity: dict[str, Severity | None] = field(default_factory=dict)  # None: rule off
+    allowlist: tuple[AllowEntry, ...] = ()
+    chain: str | None = None
+    crl_files: tuple[str, ...] = ()
+    crl_fetch: bool = False
+    passphrases: dict[str, str] = field(default_factory=dict)  # glob -> env var name
+    pbkdf2_min_iterations: int = 1000
+    legacy_pem_aes_severity: Severity = Severity.WARNING
+    max_file_bytes: int = 64 * 1024 * 1024
+
+
+# -- value checkers: each takes (key, raw value) and returns the typed value ------------------
+
+def _fail(key: str, expected: str, value: object) -> ConfigError:
+    return ConfigError(f"config key '{key}': expected {expected}, got {value!r}")
+
+
+def _int(key: str, value: object, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _fail(key, f"an integer >= {minimum}", value)
+    return value
+
+
+def _bool(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(key, "true or false", value)
+    return value
+
+
+def _str(key: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise _fail(key, "a non-empty string", value)
+    return value
+
+
+def _str_list(key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(key, "a list of non-empty strings", value)
+    return tuple(value)
+
+
+def _key_sizes(key: str, value: object) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise _fail(key, "a non-empty list of key sizes in bits", value)
+    return tuple(_int(key, v, minimum=256) for v in value)
+
+
+def _key_types(key: str, value: object) -> tuple[str, ...]:
+    names = _str_list(key, value)
+    for name in names:
+        if name not in KEY_TYPES:
+            raise ConfigError(f"config key '{key}': unknown key type {name!r}; "
+                              f"allowed: {', '.join(KEY_TYPES)}")
+    return names
+
+
+def _signature_algorithms(key: str, value: object) -> tuple[str, ...]:
+    oids = []
+    for name in _str_list(key, value):
+        if name in SIGNATURE_ALGORITHM_OIDS:
+            oids.append(SIGNATURE_ALGORITHM_OIDS[name])
+        elif _OID_PATTERN.match(name):
+            oids.append(name)
+        else:
+            raise ConfigError(
+                f"config key '{key}': unknown signature algorithm {name!r}; allowed: "
+                f"{', '.join(SIGNATURE_ALGORITHM_OIDS)} or a dotted OID")
+    return tuple(oids)
+
+
+def _crl_mode(key: str, value: object) -> str:
+    if value not in CRL_MODES:
+        raise _fail(key, " or ".join(repr(m) for m in CRL_MODES), value)
+    return str(value)
+
+
+def _severity_name(key: str, value: object) -> Severity | None:
+    if value == "off":
+        return None
+    try:
+        return Severity(value)
+    except ValueError:
+        raise _fail(key, "'error', 'warning', 'info' or 'off'", value) from None
+
+
+def _severity_map(key: str, value: object) -> dict[str, Severity | None]:
+    table = _table(key, value)
+    result = {}
+    for rule_id, level in table.items():
+        if rule_id not in RULES_BY_ID:
+            raise ConfigError(f"config key '{key}.{rule_id}': unknown rule id; "
+                              "`certwarden rules` lists them")
+        result[rule_id] = _severity_name(f"{key}.{rule_id}", level)
+    return result
+
+
+def _table(key: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(key, "a table", value)
+    return value
+
+
+def _subject(key: str, value: object) -> dict[str, SubjectField]:
+    table = _table(key, value)
+    result = _default_subject()
+    for name, spec in table.items():
+        if name not in SUBJECT_FIELDS:
+            raise ConfigError(f"config key '{key}.{name}': unknown subject field; "
+                              f"allowed: {', '.join(SUBJECT_FIELDS)}")
+        spec_table = _table(f"{key}.{name}", spec)
+        unknown = set(spec_table) - {"required", "value", "pattern"}
+        if unknown:
+            raise ConfigError(f"config key '{key}.{name}.{sorted(unknown)[0]}': unknown key; "
+                              "allowed: required, value, pattern")
+        pattern = None
+        if "pattern" in spec_table:
+            raw = _str(f"{key}.{name}.pattern", spec_table["pattern"])
+            try:
+                pattern = re.compile(raw)
+            except re.error as exc:
+                raise ConfigError(f"config key '{key}.{name}.pattern': invalid regular "
+                                  f"expression: {exc}") from None
+        result[name] = SubjectField(
+            required=_bool(f"{key}.{name}.required", spec_table.get("required", True)),
+            value=_str(f"{key}.{name}.value", spec_table["value"]) if "value" in spec_table
+            else None,
+            pattern=pattern,
+        )
+    return result
+
+
+def _allowlist(key: str, value: object) -> tuple[AllowEntry, ...]:
+    if not isinstance(value, list):
+        raise _fail(key, "a list of {fingerprint, rule, reason} tables", value)
+    entries = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        table = _table(where, item)
+        unknown = set(table) - {"fingerprint", "rule", "reason"}
+        if unknown or "fingerprint" not in table or "rule" not in table:
+            raise ConfigError(f"config key '{where}': expected keys fingerprint, rule and "
+                              f"optional reason; got {sorted(table)}")
+        rule = _str(f"{where}.rule", table["rule"])
+        if rule not in RULES_BY_ID:
+            raise ConfigError(f"config key '{where}.rule': unknown rule id {rule!r}")
+        entries.append(AllowEntry(_str(f"{where}.fingerprint", table["fingerprint"]), rule,
+                                  str(table.get("reason", ""))))
+    return tuple(entries)
+
+
+def _passphrases(key: str, value: object) -> dict[str, str]:
+    table = _table(key, value)
+    result = {}
+    for glob, env_name in table.items():
+        name = _str(f"{key}.{glob}", env_name)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ConfigError(f"config key '{key}.{glob}': expected the name of an "
+                              f"environment variable, got {name!r}")
+        result[glob] = name
+    return result
+
+
+# config key -> (Config attribute, checker)
+_SCHEMA: dict[str, tuple[str, Callable[[str, object], Any]]] = {
+    "key-types": ("key_types", _key_types),
+    "key-sizes": ("key_sizes", _key_sizes),
+    "slow-key-sizes": ("slow_key_sizes", lambda k, v: tuple(_int(k, x) for x in _list(k, v))),
+    "signature-algorithms": ("signature_algorithms", _signature_algorithms),
+    "crl-mode": ("crl_mode", _crl_mode),
+    "subject": ("subject", _subject),
+    "expiry-warning-days": ("expiry_warning_days", _int),
+    "exclude": ("exclude", _str_list),
+    "severity": ("severity", _severity_map),
+    "allowlist": ("allowlist", _allowlist),
+    "chain": ("chain", _str),
+    "crl-files": ("crl_files", _str_list),
+    "crl-fetch": ("crl_fetch", _bool),
+    "passphrases": ("passphrases", _passphrases),
+    "pbkdf2-min-iterations": ("pbkdf2_min_iterations", _int),
+    "legacy-pem-aes-severity": ("legacy_pem_aes_severity",
+                                lambda k, v: _severity_name(k, v) or Severity.INFO),
+    "max-file-bytes": ("max_file_bytes", lambda k, v: _int(k, v, minimum=1024)),
+}
+CONFIG_KEYS = tuple(_SCHEMA)
+
+
+def _list(key: str, value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise _fail(key, "a list", value)
+    return value
+
+
+def config_from_mapping(table: Mapping[str, object], *, root: Path, source: str) -> Config:
+    """Validate a [tool.certwarden] table and build the Config it describes."""
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _SCHEMA:
+            raise ConfigError(f"{source}: unknown config key '{key}'; allowed: "
+                              f"{', '.join(CONFIG_KEYS)}")
+        attribute, check = _SCHEMA[key]
+        try:
+            changes[attribute] = check(key, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    return replace(Config(root=root, source=source), **changes)
+
+
+def find_repository_root(start: Path) -> Path:
+    """The nearest folder holding .git (a folder or a worktree file); else `start`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as stream:
+            document: dict[str, Any] = tomllib.load(stream)
+            return document
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_config(explicit: Path | None = None, *, start: Path | None = None) -> Config:
+    """The explicit --config file, else .certwarden.toml or pyproject.toml at the root."""
+    root = find_repository_root(start or Path.cwd())
+    if explicit is not None:
+        document = _read_toml(explicit)
+        if explicit.name == "pyproject.toml":
+            table = document.get("tool", {}).get("certwarden", {})
+        else:
+            table = document
+        return config_from_mapping(table, root=root, source=str(explicit))
+    dedicated = root / ".certwarden.toml"
+    pyproject = root / "pyproject.toml"
+    pyproject_table = None
+    if pyproject.is_file():
+        pyproject_table = _read_toml(pyproject).get("tool", {}).get("certwarden")
+    if dedicated.is_file():
+        if pyproject_table is not None:
+            raise ConfigError(f"both {dedicated.name} and [tool.certwarden] in pyproject.toml "
+                              "configure certwarden; keep one")
+        return config_from_mapping(_read_toml(dedicated), root=root, source=dedicated.name)
+    if pyproject_table is not None:
+        if not isinstance(pyproject_table, dict):
+            raise ConfigError("pyproject.toml: [tool.certwarden] must be a table")
+        return config_from_mapping(pyproject_table, root=root,
+                                   source="pyproject.toml [tool.certwarden]")
+    return Config(root=root)

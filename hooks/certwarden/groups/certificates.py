@@ -1,0 +1,50 @@
+"""The certificates group: recognise what a file holds and apply the certificate rules."""
+
+from __future__ import annotations
+
+import hashlib
+
+from certwarden.findings import Finding, Severity
+from certwarden.passphrases import passphrase_for
+from certwarden.recognition import sniff
+from certwarden.rules.base import Issue, RuleContext, to_finding
+from certwarden.sources import SourceFile
+
+
+def wants(source: SourceFile) -> bool:
+    """Certificate-named files, and any other file with a PEM certificate in it."""
+    if source.is_symlink:
+        return False
+    return sniff.is_certificate_name(source.path) or (
+        source.error is None and sniff.may_hold_certificate_pem(source.data))
+
+
+def check(source: SourceFile, context: RuleContext) -> list[Finding]:
+    file_fingerprint = hashlib.sha256(source.data).hexdigest()
+    if source.error is not None:
+        return [to_finding(source.path, None, Issue("cert-unreadable", source.error),
+                           file_fingerprint)]
+    if source.truncated:
+        return [to_finding(source.path, None, Issue(
+            "cert-unreadable", f"file is {source.size} bytes, more than max-file-bytes "
+            f"({context.config.max_file_bytes}): too large to be a certificate"),
+            file_fingerprint)]
+
+    # Imported here: a commit without certificates never loads cryptography.
+    from certwarden.recognition.certificates import load_certificates
+    from certwarden.rules.certificate_rules import evaluate
+
+    loaded = load_certificates(source.data, source.path,
+                               passphrase=passphrase_for(source.path, context.config))
+    findings = [to_finding(source.path, problem.line, Issue("cert-unreadable", problem.reason),
+                           file_fingerprint)
+                for problem in loaded.unreadable]
+    if loaded.encrypted_bundle and not loaded.objects:
+        findings.append(to_finding(source.path, None, Issue(
+            "cert-unreadable", "PKCS#12 bundle is protected by a passphrase, so its "
+            "certificates were not checked; map this file to a passphrase variable in "
+            "[tool.certwarden.passphrases]", severity=Severity.INFO), file_fingerprint))
+    for obj in loaded.objects:
+        findings.extend(to_finding(source.path, obj.line, issue, obj.fingerprint)
+                        for issue in evaluate(obj, context))
+    return findings

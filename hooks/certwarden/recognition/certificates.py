@@ -1,0 +1,217 @@
+"""Load the certificates and CSRs a file holds: PEM, DER, PKCS#7 and PKCS#12, by content."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    load_der_private_key,
+    pkcs7,
+    pkcs12,
+)
+
+from certwarden.recognition import armor, sniff
+
+
+@dataclass(frozen=True)
+class CertificateObject:
+    """One certificate or CSR, with where it sits in its file."""
+
+    kind: Literal["certificate", "csr"]
+    der: bytes
+    line: int | None
+    index: int  # position in the file, 0-based
+    certificate: x509.Certificate | None = None
+    csr: x509.CertificateSigningRequest | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.der).hexdigest()
+
+    @property
+    def subject(self) -> x509.Name:
+        if self.certificate is not None:
+            return self.certificate.subject
+        assert self.csr is not None
+        return self.csr.subject
+
+    @property
+    def extensions(self) -> x509.Extensions:
+        if self.certificate is not None:
+            return self.certificate.extensions
+        assert self.csr is not None
+        return self.csr.extensions
+
+    @property
+    def is_ca(self) -> bool:
+        try:
+            constraints = self.extensions.get_extension_for_class(x509.BasicConstraints)
+        except x509.ExtensionNotFound:
+            return False
+        return constraints.value.ca
+
+    @property
+    def label(self) -> str:
+        return "certificate" if self.kind == "certificate" else "CSR"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    line: int | None
+    reason: str
+
+
+@dataclass
+class CertificateFile:
+    objects: list[CertificateObject] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    holds_key: bool = False  # a private key is the key rules' business, not ours
+    encrypted_bundle: bool = False  # PKCS#12 we hold no passphrase for
+
+
+def _certificate(der: bytes, line: int | None, index: int) -> CertificateObject:
+    return CertificateObject("certificate", der, line, index,
+                             certificate=x509.load_der_x509_certificate(der))
+
+
+def _csr(der: bytes, line: int | None, index: int) -> CertificateObject:
+    return CertificateObject("csr", der, line, index, csr=x509.load_der_x509_csr(der))
+
+
+def _from_pkcs7(der: bytes, line: int | None, start: int) -> list[CertificateObject]:
+    certificates = pkcs7.load_der_pkcs7_certificates(der)
+    return [
+        CertificateObject("certificate", cert.public_bytes(Encoding.DER), line, start + offset,
+                          certificate=cert)
+        for offset, cert in enumerate(certificates)
+    ]
+
+
+def _load_block(block: armor.ArmoredBlock, index: int) -> list[CertificateObject]:
+    assert block.der is not None
+    if block.label in sniff.CERTIFICATE_LABELS:
+        # TRUSTED CERTIFICATE appends OpenSSL trust data after the certificate.
+        length = armor.der_element_length(block.der) or len(block.der)
+        return [_certificate(block.der[:length], block.line, index)]
+    if block.label in sniff.CSR_LABELS:
+        return [_csr(block.der, block.line, index)]
+    return _from_pkcs7(block.der, block.line, index)
+
+
+def _load_pem(data: bytes, found: CertificateFile) -> None:
+    for block in armor.find_blocks(data):
+        if sniff.is_private_key_label(block.label):
+            found.holds_key = True
+            continue
+        if block.label not in sniff.CERTIFICATE_BEARING_LABELS:
+            continue
+        if not block.complete:
+            found.unreadable.append(Unreadable(
+                block.line, f"truncated PEM: BEGIN {block.label} has no END line"))
+            continue
+        if block.der is None:
+            found.unreadable.append(Unreadable(
+                block.line, f"the {block.label} block is not valid base64"))
+            continue
+        try:
+            found.objects.extend(_load_block(block, len(found.objects)))
+        except ValueError:
+            found.unreadable.append(Unreadable(
+                block.line, f"the {block.label} block is not a valid {block.label.lower()}"))
+
+
+def _load_pkcs12(data: bytes, passphrase: bytes | None, found: CertificateFile) -> bool:
+    """True when the data is PKCS#12 (opened or not)."""
+    passwords: list[bytes | None] = [None, b""]
+    if passphrase:
+        passwords.append(passphrase)
+    for password in passwords:
+        try:
+            bundle = pkcs12.load_pkcs12(data, password)
+        except ValueError:
+            continue
+        certificates = [c.certificate for c in
+                        ([bundle.cert] if bundle.cert else []) + list(bundle.additional_certs)]
+        for cert in certificates:
+            found.objects.append(CertificateObject(
+                "certificate", cert.public_bytes(Encoding.DER), None, len(found.objects),
+                certificate=cert))
+        found.holds_key = bundle.key is not None
+        return True
+    if _looks_like_pkcs12(data):
+        found.encrypted_bundle = True
+        return True
+    return False
+
+
+def _looks_like_pkcs12(data: bytes) -> bool:
+    from asn1crypto import pkcs12 as asn1_pkcs12  # only for bundles we cannot open
+
+    try:
+        pfx = asn1_pkcs12.Pfx.load(data, strict=False)
+        return pfx["version"].native in ("v3", 3) and pfx["auth_safe"]["content_type"].native in (
+            "data", "signed_data")
+    except Exception:  # asn1crypto raises many types on garbage
+        return False
+
+
+def _holds_der_key(data: bytes) -> bool:
+    try:
+        load_der_private_key(data, None)
+    except TypeError:  # encrypted: a key all the same
+        return True
+    except Exception:  # not a key, or a key of a type cryptography cannot load
+        return False
+    return True
+
+
+def _load_der(data: bytes, path: str, passphrase: bytes | None, found: CertificateFile) -> None:
+    if sniff.extension_of(path) in sniff.PKCS12_EXTENSIONS and _load_pkcs12(
+            data, passphrase, found):
+        return
+    length = armor.der_element_length(data)
+    if data[:1] != b"\x30" or length is None:
+        found.unreadable.append(Unreadable(None, "neither PEM nor DER"))
+        return
+    for loader in (_certificate, _csr):
+        try:
+            found.objects.append(loader(data[:length], None, 0))
+            if length < len(data.rstrip(b"\r\n\0")):
+                found.unreadable.append(Unreadable(None, "data after the end of the DER object"))
+            return
+        except ValueError:
+            pass
+    try:
+        found.objects.extend(_from_pkcs7(data, None, 0))
+        return
+    except ValueError:
+        pass
+    if _holds_der_key(data) or _load_pkcs12(data, passphrase, found):
+        found.holds_key = found.holds_key or not found.encrypted_bundle
+        return
+    found.unreadable.append(Unreadable(None, "DER data that is not a certificate, CSR, "
+                                             "PKCS#7 or PKCS#12 bundle"))
+
+
+def load_certificates(data: bytes, path: str, *, passphrase: bytes | None) -> CertificateFile:
+    """Everything certificate-like in the bytes of one file."""
+    found = CertificateFile()
+    if not data.strip():
+        found.unreadable.append(Unreadable(None, "empty file"))
+        return found
+    if b"-----BEGIN " in data:
+        _load_pem(data, found)
+        if found.objects or found.unreadable or found.holds_key:
+            return found
+        if sniff.is_text(data):
+            found.unreadable.append(Unreadable(None, "no certificate, CSR or bundle in it"))
+            return found
+    elif sniff.is_text(data) and data[:1] != b"\x30":
+        found.unreadable.append(Unreadable(None, "text without a PEM block, and not DER"))
+        return found
+    _load_der(data, path, passphrase, found)
+    return found

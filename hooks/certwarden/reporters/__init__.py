@@ -1,0 +1,1 @@
+"""Reporters print findings. They never judge."""

@@ -1,0 +1,47 @@
+"""Text for people: `path[:line]: rule: message`, the hint below, then a summary line."""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from certwarden.findings import Severity
+from certwarden.pipeline import Report
+
+_COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
+_RESET = "\033[0m"
+_DIM = "\033[2m"
+
+
+def use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def write(report: Report, stream: TextIO, *, strict: bool, quiet: bool = False) -> None:
+    colour = use_colour(stream)
+    for finding in report.findings:
+        location = finding.path if finding.line is None else f"{finding.path}:{finding.line}"
+        level = finding.severity.value
+        if colour:
+            level = f"{_COLOURS[finding.severity]}{level}{_RESET}"
+        stream.write(f"{location}: {finding.rule}: {finding.message} [{level}]\n")
+        hint = f"    hint: {finding.hint}"
+        stream.write(f"{_DIM}{hint}{_RESET}\n" if colour else f"{hint}\n")
+    counts = {severity: 0 for severity in Severity}
+    for finding in report.findings:
+        counts[finding.severity] += 1
+    blocking = len(report.blocking(strict=strict))
+    if quiet and not report.findings:
+        return
+    verdict = "blocked" if blocking else "passed"
+    stream.write(
+        f"certwarden: {verdict}: {_plural(counts[Severity.ERROR], 'error')}, "
+        f"{_plural(counts[Severity.WARNING], 'warning')}, {_plural(counts[Severity.INFO], 'note')} "
+        f"in {_plural(report.files_checked, 'file')} checked\n")

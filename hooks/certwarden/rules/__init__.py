@@ -1,0 +1,1 @@
+"""Rules turn recognised objects into findings. Rules never read files."""

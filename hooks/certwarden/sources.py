@@ -1,0 +1,140 @@
+"""Bytes come in: files named on the command line, or the staged blobs of the git index.
+
+Each file is read once, as bytes. A file that cannot be read becomes a SourceFile with
+an error, never an exception, so the other files are still checked. Symlinks are judged
+as git stores them (the link text) and never followed out of the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # as the user or git names it
+    data: bytes
+    size: int  # the full size, which may exceed len(data) when capped
+    is_symlink: bool = False
+    error: str | None = None  # why the content could not be read
+
+    @property
+    def truncated(self) -> bool:
+        return self.size > len(self.data)
+
+
+class GitError(Exception):
+    """git is missing or the folder is not a repository."""
+
+
+def _read_one(path: str, *, max_bytes: int) -> SourceFile:
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return SourceFile(path, b"", 0, error=f"cannot read: {exc.strerror or exc}")
+    if stat.S_ISLNK(info.st_mode):
+        target = os.fsencode(os.readlink(path))
+        return SourceFile(path, target, len(target), is_symlink=True)
+    if not stat.S_ISREG(info.st_mode):
+        return SourceFile(path, b"", 0, error="not a regular file")
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(max_bytes)
+    except OSError as exc:
+        return SourceFile(path, b"", info.st_size, error=f"cannot read: {exc.strerror or exc}")
+    return SourceFile(path, data, max(info.st_size, len(data)))
+
+
+def _walk(folder: str) -> Iterator[str]:
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        for name in sorted(filenames):
+            yield os.path.join(dirpath, name)
+
+
+def read_paths(paths: Sequence[str], *, max_bytes: int) -> Iterator[SourceFile]:
+    """The named files; a folder stands for every file under it (except .git)."""
+    for path in paths:
+        if os.path.isdir(path) and not os.path.islink(path):
+            for inner in _walk(path):
+                yield _read_one(inner, max_bytes=max_bytes)
+        else:
+            yield _read_one(path, max_bytes=max_bytes)
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(message[-1] if message else f"git {args[0]} failed")
+    return result.stdout
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    path: str
+    mode: str
+    blob: str
+
+
+def staged_entries(root: Path) -> list[IndexEntry]:
+    """Files added, copied, modified or retyped in the index, relative to HEAD."""
+    output = _git(root, "diff", "--cached", "--raw", "-z", "--no-renames",
+                  "--diff-filter=ACMT", "--no-ext-diff")
+    fields = output.split(b"\0")
+    entries = []
+    for meta, raw_path in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.decode().lstrip(":").split()
+        if len(parts) < 4:
+            continue
+        entries.append(IndexEntry(os.fsdecode(raw_path), parts[1], parts[3]))
+    return entries
+
+
+def read_blobs(root: Path, entries: Sequence[IndexEntry], *,
+               max_bytes: int) -> Iterator[SourceFile]:
+    """Blob contents through one `git cat-file --batch` process."""
+    wanted = [e for e in entries if e.mode != "160000"]  # submodules have no blob here
+    if not wanted:
+        return
+    request = b"".join(e.blob.encode() + b"\n" for e in wanted)
+    output = _git(root, "cat-file", "--batch", stdin=request)
+    offset = 0
+    for entry in wanted:
+        header_end = output.index(b"\n", offset)
+        header = output[offset:header_end].split()
+        size = int(header[2]) if len(header) == 3 else 0
+        body = output[header_end + 1:header_end + 1 + size]
+        offset = header_end + 1 + size + 1
+        yield SourceFile(entry.path, body[:max_bytes], size, is_symlink=entry.mode == "120000")
+
+
+def read_staged(root: Path, *, max_bytes: int) -> Iterator[SourceFile]:
+    yield from read_blobs(root, staged_entries(root), max_bytes=max_bytes)
+
+
+def tracked_entries(root: Path) -> list[IndexEntry]:
+    """Every file in the index: what the next commit will hold."""
+    output = _git(root, "ls-files", "-s", "-z")
+    entries = []
+    for record in output.split(b"\0"):
+        if not record:
+            continue
+        meta, _, raw_path = record.partition(b"\t")
+        mode, blob, _stage = meta.decode().split()
+        entries.append(IndexEntry(os.fsdecode(raw_path), mode, blob))
+    return entries
+
+
+def read_tracked(root: Path, *, max_bytes: int) -> Iterator[SourceFile]:
+    yield from read_blobs(root, tracked_entries(root), max_bytes=max_bytes)

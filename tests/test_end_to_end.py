@@ -1,0 +1,69 @@
+"""Real `git commit`s through the real pre-commit client, using this repository's hooks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import hookrepo, pki
+
+# pre-commit is a test dependency: installed beside this interpreter, or on PATH.
+PRE_COMMIT_BIN = Path(sys.executable).parent
+if not (PRE_COMMIT_BIN / "pre-commit").exists():
+    PRE_COMMIT_BIN = Path(shutil.which("pre-commit") or "pre-commit").parent
+
+
+@pytest.fixture(scope="session")
+def hook_snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, str]]:
+    base = tmp_path_factory.mktemp("hook-repo")
+    rev = hookrepo.make_snapshot(base / "certwarden")
+    env = hookrepo.git_env(PRE_COMMIT_HOME=str(base / "pre-commit-home"))
+    env["PATH"] = str(PRE_COMMIT_BIN) + os.pathsep + env["PATH"]
+    return base / "certwarden", rev, env
+
+
+def _repo(tmp_path: Path, snapshot: tuple[Path, str, dict[str, str]],
+          hook_ids: list[str]) -> tuple[Path, dict[str, str]]:
+    hook_repo, rev, env = snapshot
+    repo = hookrepo.make_user_repo(tmp_path / "user", hook_repo=hook_repo, rev=rev,
+                                   hook_ids=hook_ids, env=env)
+    return repo, env
+
+
+def test_commit_of_bad_certificate_is_blocked_good_one_allowed(
+        tmp_path: Path, hook_snapshot: tuple[Path, str, dict[str, str]]) -> None:
+    repo, env = _repo(tmp_path, hook_snapshot, ["check-certificates"])
+    bad = hookrepo.commit(repo, {"pki/sensor2.cer": pki.der(pki.certificate(
+        pki.Spec(cn="*.plant.example.com", not_after=pki.NOW.replace(year=2099))))}, env)
+    assert bad.returncode != 0
+    assert "cert-wildcard" in bad.stdout + bad.stderr
+    assert hookrepo.git(repo, "log", "--oneline").stdout.count("\n") == 1
+    hookrepo.git(repo, "reset", "-q", "--hard")
+
+    spec = pki.Spec(not_after=pki.NOW.replace(year=2099))
+    good = hookrepo.commit(repo, {"pki/sensor1.crt": pki.pem(pki.certificate(spec)),
+                                  "notes.md": b"sensor certificates\n"}, env)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert hookrepo.git(repo, "log", "--oneline").stdout.count("\n") == 2
+
+
+def test_all_files_run_and_manual_stage(
+        tmp_path: Path, hook_snapshot: tuple[Path, str, dict[str, str]]) -> None:
+    repo, env = _repo(tmp_path, hook_snapshot, ["check-certificates"])
+    expired = pki.certificate(pki.Spec(not_before=pki.NOW.replace(year=2020),
+                                       not_after=pki.NOW.replace(year=2021)))
+    for index in range(12):  # enough files for pre-commit to split into batches
+        (repo / f"c{index}.crt").write_bytes(pki.pem(pki.certificate(
+            pki.Spec(not_after=pki.NOW.replace(year=2099)))))
+    (repo / "old.crt").write_bytes(pki.pem(expired))
+    hookrepo.git(repo, "add", "-A")
+    result = subprocess.run(["pre-commit", "run", "--all-files"], cwd=repo, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "old.crt" in result.stdout and "cert-expired" in result.stdout
+    assert "c3.crt" not in result.stdout
