@@ -174,7 +174,7 @@ def test_pkcs12_without_password_is_read(run_json: RunJson, tmp_path: Path) -> N
     data = pkcs12.serialize_key_and_certificates(
         b"sensor1", pki.rsa_key(), cert, None, BestAvailableEncryption(b"bundle-pass"))
     (tmp_path / "locked.pfx").write_bytes(data)
-    code, document = run_json("locked.pfx")
+    code, document = run_json("--group", "certificates", "locked.pfx")
     assert code == 0
     assert [(f["rule"], f["severity"]) for f in document["findings"]] == [
         ("cert-unreadable", "info")]
@@ -190,7 +190,7 @@ def test_pkcs12_with_configured_passphrase_is_checked(run_json: RunJson, tmp_pat
     (tmp_path / "locked.pfx").write_bytes(data)
     (tmp_path / ".certwarden.toml").write_text('[passphrases]\n"*.pfx" = "PFX_PASS"\n')
     monkeypatch.setenv("PFX_PASS", "bundle-pass")
-    code, document = run_json("locked.pfx")
+    code, document = run_json("--group", "certificates", "locked.pfx")
     assert code == 1
     assert rules_of(document) == {"cert-crl-distribution-point"}
     assert "bundle-pass" not in str(document)

@@ -67,3 +67,25 @@ def test_all_files_run_and_manual_stage(
     assert result.returncode == 1
     assert "old.crt" in result.stdout and "cert-expired" in result.stdout
     assert "c3.crt" not in result.stdout
+
+
+def test_commit_of_unencrypted_key_in_yaml_is_blocked_encrypted_key_allowed(
+        tmp_path: Path, hook_snapshot: tuple[Path, str, dict[str, str]]) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    repo, env = _repo(tmp_path, hook_snapshot, ["check-certificates", "check-private-keys"])
+    key = pki.rsa_key()
+    plain = key.private_bytes(serialization.Encoding.PEM,
+                              serialization.PrivateFormat.TraditionalOpenSSL,
+                              serialization.NoEncryption()).decode()
+    values = "tls:\n  key: |\n" + "".join(f"    {line}\n" for line in plain.splitlines())
+    blocked = hookrepo.commit(repo, {"deploy/values.yaml": values.encode()}, env)
+    assert blocked.returncode != 0
+    assert "key-unencrypted" in blocked.stdout + blocked.stderr
+    assert plain.splitlines()[1] not in blocked.stdout + blocked.stderr
+    hookrepo.git(repo, "reset", "-q", "--hard")
+
+    encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.BestAvailableEncryption(b"e2e-Pass-phrase"))
+    allowed = hookrepo.commit(repo, {"pki/sensor1.key": encrypted}, env)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr

@@ -15,11 +15,11 @@ from certwarden.rules.base import Issue, RuleContext, to_finding
 from certwarden.sources import SourceFile
 
 # Group name -> the rule reported when the group itself fails on a file.
-GROUPS: dict[str, str] = {"certificates": "cert-unreadable"}
+GROUPS: dict[str, str] = {"certificates": "cert-unreadable", "keys": "key-unreadable"}
 
 
 class Group(Protocol):
-    def wants(self, source: SourceFile) -> bool: ...
+    def wants(self, source: SourceFile, context: RuleContext) -> bool: ...
 
     def check(self, source: SourceFile, context: RuleContext) -> list[Finding]: ...
 
@@ -60,7 +60,7 @@ def run(sources: Iterable[SourceFile], *, groups: Iterable[str], context: RuleCo
             continue
         report.files_checked += 1
         for name, group in selected:
-            if group.wants(source):
+            if group.wants(source, context):
                 report.findings.extend(_check_one(name, group, source, context))
     report.findings = apply_policy(report.findings, context.config)
     return report

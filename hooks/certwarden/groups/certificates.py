@@ -11,7 +11,7 @@ from certwarden.rules.base import Issue, RuleContext, to_finding
 from certwarden.sources import SourceFile
 
 
-def wants(source: SourceFile) -> bool:
+def wants(source: SourceFile, context: RuleContext) -> bool:
     """Certificate-named files, and any other file with a PEM certificate in it."""
     if source.is_symlink:
         return False
@@ -36,9 +36,12 @@ def check(source: SourceFile, context: RuleContext) -> list[Finding]:
 
     loaded = load_certificates(source.data, source.path,
                                passphrase=passphrase_for(source.path, context.config))
+    # In a file not named as a certificate (source code, docs), broken fragments are not
+    # certificates; only the certificates that load are judged.
+    named = sniff.is_certificate_name(source.path)
     findings = [to_finding(source.path, problem.line, Issue("cert-unreadable", problem.reason),
                            file_fingerprint)
-                for problem in loaded.unreadable]
+                for problem in loaded.unreadable if named]
     if loaded.encrypted_bundle and not loaded.objects:
         findings.append(to_finding(source.path, None, Issue(
             "cert-unreadable", "PKCS#12 bundle is protected by a passphrase, so its "

@@ -18,6 +18,7 @@ _ESCAPED_NEWLINE = re.compile(rb"\\r\\n|\\n|\\r")
 _LEADING_WRAPPER = re.compile(rb"^[\s#>;|]*(?:\+\s*[\"']|[\"'])?")
 _TRAILING_WRAPPER = re.compile(rb"(?:[\"'][\s+,;)\\]*|[\s,;)\\]+)$")
 _BASE64_LINE = re.compile(rb"^[A-Za-z0-9+/=]*$")
+_WRAPPER_ONLY = re.compile(rb"^[\s\"'+,;()\\]*$")  # what is left between concatenated strings
 _PGP_CHECKSUM = re.compile(rb"^=[A-Za-z0-9+/]{4}$")
 _HEADER_LINE = re.compile(rb"^([A-Za-z][A-Za-z0-9-]*): ?(.*)$")
 
@@ -47,6 +48,8 @@ def decode_body(body: bytes) -> tuple[dict[str, str], bytes | None]:
     headers: dict[str, str] = {}
     chunks: list[bytes] = []
     for raw_line in text.split(b"\n"):
+        if _WRAPPER_ONLY.match(raw_line):
+            continue
         line = _TRAILING_WRAPPER.sub(b"", _LEADING_WRAPPER.sub(b"", raw_line, count=1), count=1)
         if not line:
             continue

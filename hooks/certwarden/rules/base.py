@@ -7,6 +7,7 @@ from datetime import datetime
 
 from certwarden.config import Config
 from certwarden.findings import Finding, Severity
+from certwarden.neighbours import Neighbours, WorkingTree
 from certwarden.registry import get_rule
 
 
@@ -14,6 +15,10 @@ from certwarden.registry import get_rule
 class RuleContext:
     config: Config
     now: datetime  # timezone-aware, UTC
+    neighbours: Neighbours | None = None  # where related files are read; None: working tree
+
+    def neighbour_files(self) -> Neighbours:
+        return self.neighbours or WorkingTree(self.config.max_file_bytes)
 
 
 @dataclass(frozen=True)
