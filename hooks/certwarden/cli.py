@@ -7,11 +7,9 @@ import sys
 import warnings
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 
 from certwarden import __version__
 from certwarden.config import Config, ConfigError, load_config
-from certwarden.registry import RULES, RULES_BY_ID, markdown_table
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
 
@@ -37,7 +35,7 @@ def _parse_now(value: str) -> datetime:
 
 def _common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("text", "json")) -> None:
     parser.add_argument("--format", choices=formats, default="text", help="output format")
-    parser.add_argument("--config", type=Path, metavar="FILE",
+    parser.add_argument("--config", metavar="FILE",
                         help="configuration file (default: .certwarden.toml or "
                              "[tool.certwarden] in pyproject.toml at the repository root)")
     parser.add_argument("--now", type=_parse_now, metavar="ISO-8601",
@@ -70,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", metavar="RULE")
 
     demo = commands.add_parser("demo", help="generate an example repository and check it")
-    demo.add_argument("folder", nargs="?", type=Path,
+    demo.add_argument("folder", nargs="?",
                       help="where to write the example (default: a new temporary folder)")
 
     passphrase = commands.add_parser(
@@ -88,12 +86,15 @@ def _context(args: argparse.Namespace) -> tuple[Config, datetime]:
 
 def _report(args: argparse.Namespace, report: object) -> int:
     from certwarden.pipeline import Report
-    from certwarden.reporters import json_report, text
 
     assert isinstance(report, Report)
     if args.format == "json":
+        from certwarden.reporters import json_report
+
         json_report.write(report, sys.stdout)
     else:
+        from certwarden.reporters import text
+
         text.write(report, sys.stdout, strict=args.strict)
     return EXIT_BLOCKED if report.blocking(strict=args.strict) else EXIT_OK
 
@@ -106,28 +107,35 @@ def _groups(args: argparse.Namespace) -> list[str]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from certwarden import pipeline, sources
-    from certwarden.rules.base import RuleContext
+    from certwarden.context import RuleContext
+    from certwarden.neighbours import GitIndex, WorkingTree
 
     config, now = _context(args)
     if args.paths:
-        files = sources.read_paths(args.paths, max_bytes=config.max_file_bytes)
+        report = pipeline.run_paths(args.paths, groups=_groups(args), context=RuleContext(
+            config, now, WorkingTree(config.max_file_bytes)))
     else:
         files = sources.read_staged(config.root, max_bytes=config.max_file_bytes)
-    report = pipeline.run(files, groups=_groups(args), context=RuleContext(config, now))
+        report = pipeline.run(files, groups=_groups(args), context=RuleContext(
+            config, now, GitIndex(config.root, config.max_file_bytes)))
     return _report(args, report)
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from certwarden import pipeline, sources
-    from certwarden.rules.base import RuleContext
+    from certwarden.context import RuleContext
+    from certwarden.neighbours import GitIndex
 
     config, now = _context(args)
     files = sources.read_tracked(config.root, max_bytes=config.max_file_bytes)
-    report = pipeline.run(files, groups=_groups(args), context=RuleContext(config, now))
+    report = pipeline.run(files, groups=_groups(args), context=RuleContext(
+        config, now, GitIndex(config.root, config.max_file_bytes)))
     return _report(args, report)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from certwarden.registry import RULES, markdown_table
+
     if args.format == "markdown":
         sys.stdout.write(markdown_table())
     elif args.format == "json":
@@ -147,6 +155,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from certwarden.registry import RULES_BY_ID
+
     rule = RULES_BY_ID.get(args.rule)
     if rule is None:
         raise UsageError(f"unknown rule {args.rule!r}; `certwarden rules` lists them")

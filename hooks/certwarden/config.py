@@ -6,20 +6,15 @@ never silently weaken the policy.
 
 from __future__ import annotations
 
+import os
 import re
-import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
 
 from certwarden.findings import Severity
-from certwarden.registry import RULES_BY_ID
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ConfigError(Exception):
@@ -49,46 +44,59 @@ CRL_MODES = ("require", "forbid", "ignore")
 SUBJECT_FIELDS = ("common-name", "country", "organization", "organizational-unit")
 _OID_PATTERN = re.compile(r"^[0-2](\.\d+)+$")
 
+# Plain classes, not dataclasses: configuration is loaded on every run, and a commit
+# without certificates or keys must start fast.
 
-@dataclass(frozen=True)
+
 class SubjectField:
-    required: bool = True
-    value: str | None = None
-    pattern: re.Pattern[str] | None = None
+    __slots__ = ("pattern", "required", "value")
+
+    def __init__(self, required: bool = True, value: str | None = None,
+                 pattern: re.Pattern[str] | None = None) -> None:
+        self.required = required
+        self.value = value
+        self.pattern = pattern
 
 
-@dataclass(frozen=True)
 class AllowEntry:
-    fingerprint: str
-    rule: str
-    reason: str
+    __slots__ = ("fingerprint", "reason", "rule")
+
+    def __init__(self, fingerprint: str, rule: str, reason: str) -> None:
+        self.fingerprint = fingerprint
+        self.rule = rule
+        self.reason = reason
 
 
 def _default_subject() -> dict[str, SubjectField]:
     return {name: SubjectField() for name in SUBJECT_FIELDS}
 
 
-@dataclass(frozen=True)
 class Config:
-    root: Path = field(default_factory=Path.cwd)
-    source: str = "defaults"
+    """The policy in force. Class attributes are the Defender for IoT defaults."""
+
     key_types: tuple[str, ...] = ("rsa",)
     key_sizes: tuple[int, ...] = (2048, 4096)
     slow_key_sizes: tuple[int, ...] = (4096,)
     signature_algorithms: tuple[str, ...] = (SIGNATURE_ALGORITHM_OIDS["sha256WithRSAEncryption"],)
     crl_mode: str = "require"
-    subject: dict[str, SubjectField] = field(default_factory=_default_subject)
     expiry_warning_days: int = 30
     exclude: tuple[str, ...] = ()
-    severity: dict[str, Severity | None] = field(default_factory=dict)  # None: rule off
     allowlist: tuple[AllowEntry, ...] = ()
     chain: str | None = None
     crl_files: tuple[str, ...] = ()
     crl_fetch: bool = False
-    passphrases: dict[str, str] = field(default_factory=dict)  # glob -> env var name
     pbkdf2_min_iterations: int = 1000
     legacy_pem_aes_severity: Severity = Severity.WARNING
     max_file_bytes: int = 64 * 1024 * 1024
+
+    def __init__(self, root: str | None = None, source: str = "defaults", **changes: Any) -> None:
+        self.root = root or os.getcwd()
+        self.source = source
+        self.subject: dict[str, SubjectField] = _default_subject()
+        self.severity: dict[str, Severity | None] = {}  # None: the rule is off
+        self.passphrases: dict[str, str] = {}  # key-file glob -> environment variable
+        for name, value in changes.items():
+            setattr(self, name, value)
 
 
 # -- value checkers: each takes (key, raw value) and returns the typed value ------------------
@@ -166,6 +174,8 @@ def _severity_name(key: str, value: object) -> Severity | None:
 
 
 def _severity_map(key: str, value: object) -> dict[str, Severity | None]:
+    from certwarden.registry import RULES_BY_ID
+
     table = _table(key, value)
     result = {}
     for rule_id, level in table.items():
@@ -212,6 +222,8 @@ def _subject(key: str, value: object) -> dict[str, SubjectField]:
 
 
 def _allowlist(key: str, value: object) -> tuple[AllowEntry, ...]:
+    from certwarden.registry import RULES_BY_ID
+
     if not isinstance(value, list):
         raise _fail(key, "a list of {fingerprint, rule, reason} tables", value)
     entries = []
@@ -272,7 +284,7 @@ def _list(key: str, value: object) -> list[object]:
     return value
 
 
-def config_from_mapping(table: Mapping[str, object], *, root: Path, source: str) -> Config:
+def config_from_mapping(table: Mapping[str, object], *, root: str, source: str) -> Config:
     """Validate a [tool.certwarden] table and build the Config it describes."""
     changes: dict[str, Any] = {}
     for key, value in table.items():
@@ -284,21 +296,30 @@ def config_from_mapping(table: Mapping[str, object], *, root: Path, source: str)
             changes[attribute] = check(key, value)
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
-    return replace(Config(root=root, source=source), **changes)
+    return Config(root=root, source=source, **changes)
 
 
-def find_repository_root(start: Path) -> Path:
+def find_repository_root(start: str) -> str:
     """The nearest folder holding .git (a folder or a worktree file); else `start`."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
+    folder = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
             return folder
-    return start
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return os.path.abspath(start)
+        folder = parent
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: str) -> dict[str, Any]:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
-        with path.open("rb") as stream:
+        with open(path, "rb") as stream:
             document: dict[str, Any] = tomllib.load(stream)
             return document
     except OSError as exc:
@@ -307,26 +328,35 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
-def load_config(explicit: Path | None = None, *, start: Path | None = None) -> Config:
+def _has_certwarden_table(pyproject: str) -> bool:
+    """Cheap look before parsing: most pyproject.toml files do not configure us."""
+    try:
+        with open(pyproject, "rb") as stream:
+            return b"certwarden" in stream.read()
+    except OSError:
+        return False
+
+
+def load_config(explicit: str | None = None, *, start: str | None = None) -> Config:
     """The explicit --config file, else .certwarden.toml or pyproject.toml at the root."""
-    root = find_repository_root(start or Path.cwd())
+    root = find_repository_root(start or os.getcwd())
     if explicit is not None:
         document = _read_toml(explicit)
-        if explicit.name == "pyproject.toml":
+        if os.path.basename(explicit) == "pyproject.toml":
             table = document.get("tool", {}).get("certwarden", {})
         else:
             table = document
         return config_from_mapping(table, root=root, source=str(explicit))
-    dedicated = root / ".certwarden.toml"
-    pyproject = root / "pyproject.toml"
+    dedicated = os.path.join(root, ".certwarden.toml")
+    pyproject = os.path.join(root, "pyproject.toml")
     pyproject_table = None
-    if pyproject.is_file():
+    if os.path.isfile(pyproject) and _has_certwarden_table(pyproject):
         pyproject_table = _read_toml(pyproject).get("tool", {}).get("certwarden")
-    if dedicated.is_file():
+    if os.path.isfile(dedicated):
         if pyproject_table is not None:
-            raise ConfigError(f"both {dedicated.name} and [tool.certwarden] in pyproject.toml "
+            raise ConfigError("both .certwarden.toml and [tool.certwarden] in pyproject.toml "
                               "configure certwarden; keep one")
-        return config_from_mapping(_read_toml(dedicated), root=root, source=dedicated.name)
+        return config_from_mapping(_read_toml(dedicated), root=root, source=".certwarden.toml")
     if pyproject_table is not None:
         if not isinstance(pyproject_table, dict):
             raise ConfigError("pyproject.toml: [tool.certwarden] must be a table")

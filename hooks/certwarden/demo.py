@@ -79,22 +79,23 @@ def write_example(folder: Path) -> None:
         target.write_bytes(data)
 
 
-def run_demo(folder: Path | None) -> int:
-    from certwarden import pipeline, sources
+def run_demo(folder: str | None) -> int:
+    from certwarden import pipeline
     from certwarden.config import Config
+    from certwarden.context import RuleContext
     from certwarden.reporters import text
-    from certwarden.rules.base import RuleContext
 
-    target = (folder or Path(tempfile.mkdtemp(prefix="certwarden-demo-"))).resolve()
+    target = Path(folder or tempfile.mkdtemp(prefix="certwarden-demo-")).resolve()
     write_example(target)
     sys.stdout.write(f"certwarden demo: example files written to {target}\n\n"
                      f"$ certwarden check {' '.join(EXPECTED)}\n")
     previous = Path.cwd()
     os.chdir(target)  # report paths relative to the example, as in a real repository
     try:
-        context = RuleContext(Config(root=target), datetime.datetime.now(datetime.timezone.utc))
-        report = pipeline.run(sources.read_paths(list(EXPECTED), max_bytes=Config().max_file_bytes),
-                              groups=list(pipeline.GROUPS), context=context)
+        context = RuleContext(Config(root=str(target)),
+                              datetime.datetime.now(datetime.timezone.utc))
+        report = pipeline.run_paths(list(EXPECTED), groups=list(pipeline.GROUPS),
+                                    context=context)
     finally:
         os.chdir(previous)
     text.write(report, sys.stdout, strict=False)

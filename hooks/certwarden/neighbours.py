@@ -9,21 +9,42 @@ from __future__ import annotations
 
 import os
 import posixpath
-import subprocess
-from pathlib import Path
-from typing import Protocol
 
 
-class Neighbours(Protocol):
-    def names_in(self, folder: str) -> list[str]: ...
+def split(path: str) -> tuple[str, str, str]:
+    """(folder, stem, extension) of a path as given."""
+    folder, name = os.path.split(path)
+    stem, extension = os.path.splitext(name)
+    return folder, stem, extension.lower()
 
-    def read(self, path: str) -> bytes | None: ...
 
+class Neighbourhood:
+    """Listing and reading files by folder, with the listings cached for the run."""
 
-class WorkingTree:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
+        self._by_stem: dict[str, dict[str, list[str]]] = {}
 
+    def names_in(self, folder: str) -> list[str]:
+        raise NotImplementedError
+
+    def read(self, path: str) -> bytes | None:
+        raise NotImplementedError
+
+    def siblings(self, path: str, extensions: tuple[str, ...]) -> list[str]:
+        """Files in the same folder with the same stem and one of these extensions."""
+        folder, stem, _ = split(path)
+        if folder not in self._by_stem:
+            index: dict[str, list[str]] = {}
+            for name in self.names_in(folder):
+                index.setdefault(os.path.splitext(name)[0], []).append(name)
+            self._by_stem[folder] = index
+        own = os.path.basename(path)
+        return [os.path.join(folder, name) for name in self._by_stem[folder].get(stem, [])
+                if name != own and os.path.splitext(name)[1].lower() in extensions]
+
+
+class WorkingTree(Neighbourhood):
     def names_in(self, folder: str) -> list[str]:
         try:
             return sorted(os.listdir(folder or "."))
@@ -31,21 +52,22 @@ class WorkingTree:
             return []
 
     def read(self, path: str) -> bytes | None:
+        from certwarden.sources import read_capped
+
         if os.path.islink(path) or not os.path.isfile(path):
             return None
         try:
-            with open(path, "rb") as stream:
-                return stream.read(self.max_bytes)
+            return read_capped(path, os.path.getsize(path), self.max_bytes)
         except OSError:
             return None
 
 
-class GitIndex:
+class GitIndex(Neighbourhood):
     """The index as the next commit will hold it; paths relative to the repository root."""
 
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: str, max_bytes: int) -> None:
+        super().__init__(max_bytes)
         self.root = root
-        self.max_bytes = max_bytes
         self._blobs: dict[str, str] | None = None
 
     def _entries(self) -> dict[str, str]:
@@ -62,16 +84,12 @@ class GitIndex:
                       if path.startswith(prefix) and "/" not in path[len(prefix):])
 
     def read(self, path: str) -> bytes | None:
+        from certwarden.sources import GitError, git
+
         blob = self._entries().get(posixpath.normpath(path))
         if blob is None:
             return None
-        result = subprocess.run(["git", "cat-file", "blob", blob], cwd=self.root,
-                                capture_output=True, check=False)
-        return result.stdout[:self.max_bytes] if result.returncode == 0 else None
-
-
-def split(path: str) -> tuple[str, str, str]:
-    """(folder, stem, extension) of a path as given."""
-    folder, name = os.path.split(path)
-    stem, extension = os.path.splitext(name)
-    return folder, stem, extension.lower()
+        try:
+            return git(self.root, "cat-file", "blob", blob)[:self.max_bytes]
+        except GitError:
+            return None

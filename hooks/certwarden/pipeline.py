@@ -1,27 +1,30 @@
-"""The data flow: sources -> groups (recognition + rules) -> policy (severity, allowlist)."""
+"""The data flow: sources -> groups (recognition + rules) -> policy (severity, allowlist).
+
+On the start-up path of every run: only light imports here.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Protocol
+from collections.abc import Iterable, Sequence
 
 from certwarden.config import Config
+from certwarden.context import RuleContext
 from certwarden.findings import Finding, Severity
 from certwarden.passphrases import path_matches
-from certwarden.rules.base import Issue, RuleContext, to_finding
 from certwarden.sources import SourceFile
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class Group(Protocol):
+        def wants(self, source: SourceFile, context: RuleContext) -> bool: ...
+
+        def check(self, source: SourceFile, context: RuleContext) -> list[Finding]: ...
 
 # Group name -> the rule reported when the group itself fails on a file.
 GROUPS: dict[str, str] = {"certificates": "cert-unreadable", "keys": "key-unreadable"}
-
-
-class Group(Protocol):
-    def wants(self, source: SourceFile, context: RuleContext) -> bool: ...
-
-    def check(self, source: SourceFile, context: RuleContext) -> list[Finding]: ...
 
 
 def load_group(name: str) -> Group:
@@ -29,10 +32,12 @@ def load_group(name: str) -> Group:
     return module
 
 
-@dataclass
 class Report:
-    findings: list[Finding] = field(default_factory=list)
-    files_checked: int = 0
+    __slots__ = ("files_checked", "findings")
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.files_checked = 0
 
     def blocking(self, *, strict: bool) -> list[Finding]:
         return [f for f in self.findings if f.blocks(strict=strict)]
@@ -47,27 +52,57 @@ def _check_one(group_name: str, group: Group, source: SourceFile,
     try:
         return group.check(source, context)
     except Exception as exc:  # a defect of ours must not hide the other files' verdicts
+        import hashlib
+
+        from certwarden.rules.base import Issue, to_finding
+
         issue = Issue(GROUPS[group_name], f"internal error while checking this file "
                       f"({type(exc).__name__}); please report it", severity=Severity.ERROR)
         return [to_finding(source.path, None, issue, hashlib.sha256(source.data).hexdigest())]
 
 
-def run(sources: Iterable[SourceFile], *, groups: Iterable[str], context: RuleContext) -> Report:
+def _run_unpoliced(sources: Iterable[SourceFile], groups: Sequence[str],
+                   context: RuleContext) -> Report:
     selected = [(name, load_group(name)) for name in groups]
     report = Report()
+    exclude = context.config.exclude
     for source in sources:
-        if is_excluded(source.path, context.config):
+        if exclude and is_excluded(source.path, context.config):
             continue
         report.files_checked += 1
         for name, group in selected:
             if group.wants(source, context):
                 report.findings.extend(_check_one(name, group, source, context))
+    return report
+
+
+def run(sources: Iterable[SourceFile], *, groups: Sequence[str], context: RuleContext) -> Report:
+    report = _run_unpoliced(sources, groups, context)
     report.findings = apply_policy(report.findings, context.config)
     return report
 
 
-def apply_policy(findings: Iterable[Finding], config: Config) -> list[Finding]:
+def run_paths(paths: Sequence[str], *, groups: Sequence[str], context: RuleContext) -> Report:
+    """Named files, shared between worker processes when there are many of them."""
+    from certwarden.parallel import map_chunks
+    from certwarden.sources import expand_paths, read_paths
+
+    def work(chunk: Sequence[str]) -> Report:
+        return _run_unpoliced(read_paths(chunk, max_bytes=context.config.max_file_bytes),
+                              groups, context)
+
+    report = Report()
+    for part in map_chunks(work, expand_paths(paths)):
+        report.findings.extend(part.findings)
+        report.files_checked += part.files_checked
+    report.findings = apply_policy(report.findings, context.config)
+    return report
+
+
+def apply_policy(findings: list[Finding], config: Config) -> list[Finding]:
     """Severity overrides and allowlist entries; duplicates dropped; stable order."""
+    if not findings:
+        return findings
     from certwarden.registry import get_rule
 
     allowed = {(entry.fingerprint, entry.rule) for entry in config.allowlist}
@@ -82,6 +117,6 @@ def apply_policy(findings: Iterable[Finding], config: Config) -> list[Finding]:
             # A finding that deliberately speaks softer than its rule (e.g. "unverified")
             # keeps its own level.
             if finding.severity is get_rule(finding.rule).severity:
-                finding = replace(finding, severity=override)
+                finding = finding.with_severity(override)
         kept.setdefault((finding.path, finding.line, finding.rule, finding.message), finding)
     return sorted(kept.values(), key=Finding.sort_key)

@@ -1,4 +1,4 @@
-"""Bytes come in: files named on the command line, or the staged blobs of the git index.
+"""Bytes come in: files named on the command line, or the blobs of the git index.
 
 Each file is read once, as bytes. A file that cannot be read becomes a SourceFile with
 an error, never an exception, so the other files are still checked. Symlinks are judged
@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 
-@dataclass(frozen=True)
 class SourceFile:
-    path: str  # as the user or git names it
-    data: bytes
-    size: int  # the full size, which may exceed len(data) when capped
-    is_symlink: bool = False
-    error: str | None = None  # why the content could not be read
+    __slots__ = ("data", "error", "is_symlink", "path", "size")
+
+    def __init__(self, path: str, data: bytes, size: int, *, is_symlink: bool = False,
+                 error: str | None = None) -> None:
+        self.path = path  # as the user or git names it
+        self.data = data
+        self.size = size  # the full size, which may exceed len(data) when capped
+        self.is_symlink = is_symlink
+        self.error = error  # why the content could not be read
 
     @property
     def truncated(self) -> bool:
@@ -30,6 +30,15 @@ class SourceFile:
 
 class GitError(Exception):
     """git is missing or the folder is not a repository."""
+
+
+class IndexEntry:
+    __slots__ = ("blob", "mode", "path")
+
+    def __init__(self, path: str, mode: str, blob: str) -> None:
+        self.path = path
+        self.mode = mode
+        self.blob = blob
 
 
 def _read_one(path: str, *, max_bytes: int) -> SourceFile:
@@ -43,11 +52,33 @@ def _read_one(path: str, *, max_bytes: int) -> SourceFile:
     if not stat.S_ISREG(info.st_mode):
         return SourceFile(path, b"", 0, error="not a regular file")
     try:
-        with open(path, "rb") as stream:
-            data = stream.read(max_bytes)
+        data = read_capped(path, info.st_size, max_bytes)
     except OSError as exc:
         return SourceFile(path, b"", info.st_size, error=f"cannot read: {exc.strerror or exc}")
     return SourceFile(path, data, max(info.st_size, len(data)))
+
+
+def read_capped(path: str, expected_size: int, max_bytes: int) -> bytes:
+    """At most max_bytes of the file, with unbuffered reads sized from stat.
+
+    A buffered read(max_bytes) allocates max_bytes up front for every file, which
+    costs more than reading a whole typical repository.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = []
+        remaining = max_bytes
+        want = min(expected_size + 1, max_bytes)  # +1: notice a file that grew
+        while remaining > 0:
+            chunk = os.read(fd, min(max(want, 65536), remaining))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+            want = 65536
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _walk(folder: str) -> Iterator[str]:
@@ -57,17 +88,26 @@ def _walk(folder: str) -> Iterator[str]:
             yield os.path.join(dirpath, name)
 
 
-def read_paths(paths: Sequence[str], *, max_bytes: int) -> Iterator[SourceFile]:
+def expand_paths(paths: Sequence[str]) -> list[str]:
     """The named files; a folder stands for every file under it (except .git)."""
+    expanded: list[str] = []
     for path in paths:
         if os.path.isdir(path) and not os.path.islink(path):
-            for inner in _walk(path):
-                yield _read_one(inner, max_bytes=max_bytes)
+            expanded.extend(_walk(path))
         else:
-            yield _read_one(path, max_bytes=max_bytes)
+            expanded.append(path)
+    return expanded
 
 
-def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def read_paths(paths: Sequence[str], *, max_bytes: int) -> Iterator[SourceFile]:
+    """Each named file (not folders: see expand_paths), read once."""
+    for path in paths:
+        yield _read_one(path, max_bytes=max_bytes)
+
+
+def git(root: str, *args: str, stdin: bytes | None = None) -> bytes:
+    import subprocess  # only runs that read the index pay for it
+
     try:
         result = subprocess.run(
             ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
@@ -80,17 +120,10 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return result.stdout
 
 
-@dataclass(frozen=True)
-class IndexEntry:
-    path: str
-    mode: str
-    blob: str
-
-
-def staged_entries(root: Path) -> list[IndexEntry]:
+def staged_entries(root: str) -> list[IndexEntry]:
     """Files added, copied, modified or retyped in the index, relative to HEAD."""
-    output = _git(root, "diff", "--cached", "--raw", "-z", "--no-renames",
-                  "--diff-filter=ACMT", "--no-ext-diff")
+    output = git(root, "diff", "--cached", "--raw", "-z", "--no-renames",
+                 "--diff-filter=ACMT", "--no-ext-diff")
     fields = output.split(b"\0")
     entries = []
     for meta, raw_path in zip(fields[0::2], fields[1::2], strict=False):
@@ -101,31 +134,9 @@ def staged_entries(root: Path) -> list[IndexEntry]:
     return entries
 
 
-def read_blobs(root: Path, entries: Sequence[IndexEntry], *,
-               max_bytes: int) -> Iterator[SourceFile]:
-    """Blob contents through one `git cat-file --batch` process."""
-    wanted = [e for e in entries if e.mode != "160000"]  # submodules have no blob here
-    if not wanted:
-        return
-    request = b"".join(e.blob.encode() + b"\n" for e in wanted)
-    output = _git(root, "cat-file", "--batch", stdin=request)
-    offset = 0
-    for entry in wanted:
-        header_end = output.index(b"\n", offset)
-        header = output[offset:header_end].split()
-        size = int(header[2]) if len(header) == 3 else 0
-        body = output[header_end + 1:header_end + 1 + size]
-        offset = header_end + 1 + size + 1
-        yield SourceFile(entry.path, body[:max_bytes], size, is_symlink=entry.mode == "120000")
-
-
-def read_staged(root: Path, *, max_bytes: int) -> Iterator[SourceFile]:
-    yield from read_blobs(root, staged_entries(root), max_bytes=max_bytes)
-
-
-def tracked_entries(root: Path) -> list[IndexEntry]:
+def tracked_entries(root: str) -> list[IndexEntry]:
     """Every file in the index: what the next commit will hold."""
-    output = _git(root, "ls-files", "-s", "-z")
+    output = git(root, "ls-files", "-s", "-z")
     entries = []
     for record in output.split(b"\0"):
         if not record:
@@ -136,5 +147,27 @@ def tracked_entries(root: Path) -> list[IndexEntry]:
     return entries
 
 
-def read_tracked(root: Path, *, max_bytes: int) -> Iterator[SourceFile]:
+def read_blobs(root: str, entries: Sequence[IndexEntry], *,
+               max_bytes: int) -> Iterator[SourceFile]:
+    """Blob contents through one `git cat-file --batch` process."""
+    wanted = [e for e in entries if e.mode != "160000"]  # submodules have no blob here
+    if not wanted:
+        return
+    request = b"".join(e.blob.encode() + b"\n" for e in wanted)
+    output = git(root, "cat-file", "--batch", stdin=request)
+    offset = 0
+    for entry in wanted:
+        header_end = output.index(b"\n", offset)
+        header = output[offset:header_end].split()
+        size = int(header[2]) if len(header) == 3 else 0
+        body = output[header_end + 1:header_end + 1 + size]
+        offset = header_end + 1 + size + 1
+        yield SourceFile(entry.path, body[:max_bytes], size, is_symlink=entry.mode == "120000")
+
+
+def read_staged(root: str, *, max_bytes: int) -> Iterator[SourceFile]:
+    yield from read_blobs(root, staged_entries(root), max_bytes=max_bytes)
+
+
+def read_tracked(root: str, *, max_bytes: int) -> Iterator[SourceFile]:
     yield from read_blobs(root, tracked_entries(root), max_bytes=max_bytes)

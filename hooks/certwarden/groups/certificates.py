@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
+from certwarden.context import RuleContext
 from certwarden.findings import Finding, Severity
 from certwarden.passphrases import passphrase_for
 from certwarden.recognition import sniff
-from certwarden.rules.base import Issue, RuleContext, to_finding
 from certwarden.sources import SourceFile
 
 
@@ -20,6 +18,10 @@ def wants(source: SourceFile, context: RuleContext) -> bool:
 
 
 def check(source: SourceFile, context: RuleContext) -> list[Finding]:
+    import hashlib
+
+    from certwarden.rules.base import Issue, to_finding
+
     file_fingerprint = hashlib.sha256(source.data).hexdigest()
     if source.error is not None:
         return [to_finding(source.path, None, Issue("cert-unreadable", source.error),

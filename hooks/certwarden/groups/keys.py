@@ -4,37 +4,33 @@ and apply the key rules. Also flags committed passphrases."""
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
-from typing import TYPE_CHECKING
 
+from certwarden.context import RuleContext
 from certwarden.findings import Finding
-from certwarden.neighbours import split
 from certwarden.passphrases import configured_passphrases, passphrase_for, passphrase_variable
 from certwarden.recognition import key_sniff, sniff
-from certwarden.rules.base import Issue, RuleContext, to_finding
 from certwarden.sources import SourceFile
 
-if TYPE_CHECKING:  # imported lazily at run time: they load cryptography
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
+if TYPE_CHECKING:  # imported lazily at run time: they load dataclasses and cryptography
+    from certwarden.recognition.keys import KeyScan
     from certwarden.rules.key_rules import KeyFacts, PairedCertificate
 
 KEY_EXTENSIONS = (".key", ".pem")
 PAIRED_CERTIFICATE_EXTENSIONS = (".crt", ".cer", ".der", ".pem")
-PASSPHRASE_FILE_PATTERNS = ("*.pass", "*passphrase*", "*.pwd")
 KEY_FILE_PATTERNS = ("*.key", "*.pem", "*.p12", "*.pfx", "*.ppk", "id_rsa", "id_dsa",
                      "id_ecdsa", "id_ed25519", "*private*key*")
 
 
 def _is_passphrase_file(path: str) -> bool:
+    """*.pass, *passphrase*, *.pwd (plain string tests: this runs on every file)."""
     name = os.path.basename(path).lower()
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in PASSPHRASE_FILE_PATTERNS)
+    return name.endswith((".pass", ".pwd")) or "passphrase" in name
 
 
 def _sibling(path: str, context: RuleContext, extensions: tuple[str, ...]) -> list[str]:
-    folder, stem, _ = split(path)
-    own = os.path.basename(path)
-    return [os.path.join(folder, name) for name in context.neighbour_files().names_in(folder)
-            if name != own and split(name)[1] == stem and split(name)[2] in extensions]
+    return context.neighbours.siblings(path, extensions)
 
 
 def wants(source: SourceFile, context: RuleContext) -> bool:
@@ -51,6 +47,10 @@ def wants(source: SourceFile, context: RuleContext) -> bool:
 
 
 def check(source: SourceFile, context: RuleContext) -> list[Finding]:
+    import hashlib
+
+    from certwarden.rules.base import Issue, to_finding
+
     path_digest = hashlib.sha256(source.path.encode("utf-8", "surrogateescape")).hexdigest()
     if source.error is not None:
         return [to_finding(source.path, None, Issue("key-unreadable", source.error),
@@ -65,10 +65,12 @@ def check(source: SourceFile, context: RuleContext) -> list[Finding]:
 
 def _committed_passphrases(source: SourceFile, context: RuleContext,
                            path_digest: str) -> list[Finding]:
+    from certwarden.rules.base import Issue, to_finding
+
     findings = []
     if _is_passphrase_file(source.path) and source.data.strip():
         folder = os.path.dirname(source.path)
-        names = context.neighbour_files().names_in(folder)
+        names = context.neighbours.names_in(folder)
         if any(fnmatch.fnmatchcase(name.lower(), pattern) for name in names
                for pattern in KEY_FILE_PATTERNS):
             findings.append(to_finding(source.path, None, Issue(
@@ -77,6 +79,8 @@ def _committed_passphrases(source: SourceFile, context: RuleContext,
     for variable, value in configured_passphrases(context.config):
         offset = source.data.find(value)
         if offset != -1:
+            import hashlib
+
             line = source.data.count(b"\n", 0, offset) + 1
             fingerprint = hashlib.sha256(f"{source.path}\0{variable}".encode(
                 "utf-8", "surrogateescape")).hexdigest()
@@ -87,11 +91,10 @@ def _committed_passphrases(source: SourceFile, context: RuleContext,
 
 
 def _key_findings(source: SourceFile, context: RuleContext) -> list[Finding]:
-    # Imported here: only files that passed the sniff pay for cryptography.
-    from certwarden.recognition.keys import find_keys
+    from certwarden.rules.base import Issue, to_finding
     from certwarden.rules.key_rules import KeyFacts, evaluate
 
-    scan = find_keys(source.data, config=context.config)
+    scan = _keys_in(source.path, source.data, context)
     findings = [to_finding(source.path, problem.line, Issue("key-unreadable", problem.reason),
                            problem.material_digest) for problem in scan.unreadable]
     if not scan.keys:
@@ -132,12 +135,36 @@ def _paired_certificates(source: SourceFile, context: RuleContext,
             paired.append(_describe_spki(source.path, spki))
         return paired
     for sibling in _sibling(source.path, context, PAIRED_CERTIFICATE_EXTENSIONS):
-        data = context.neighbour_files().read(sibling)
-        if data is None:
-            continue
-        for spki in _leaf_spkis(sibling, data):
+        for spki in _certificate_keys_in(sibling, None, context):
             paired.append(_describe_spki(sibling, spki))
     return paired
+
+
+def _keys_in(path: str, data: bytes | None, context: RuleContext) -> KeyScan:
+    """The keys of a file (read from the neighbours when data is None), parsed once a run."""
+    # Imported here: only files that passed the sniff pay for cryptography.
+    from certwarden.recognition.keys import KeyScan, find_keys
+
+    cached = context.memo.get(("keys", path))
+    if isinstance(cached, KeyScan):
+        return cached
+    if data is None:
+        data = context.neighbours.read(path)
+    scan = find_keys(data, config=context.config) if data is not None else KeyScan()
+    context.memo[("keys", path)] = scan
+    return scan
+
+
+def _certificate_keys_in(path: str, data: bytes | None, context: RuleContext) -> list[bytes]:
+    """SubjectPublicKeyInfo of each leaf certificate in a file, parsed once a run."""
+    cached = context.memo.get(("certificates", path))
+    if isinstance(cached, list):
+        return cached
+    if data is None:
+        data = context.neighbours.read(path)
+    spkis = _leaf_spkis(path, data) if data is not None else []
+    context.memo[("certificates", path)] = spkis
+    return spkis
 
 
 def _describe_spki(path: str, spki: bytes) -> PairedCertificate:
@@ -165,18 +192,15 @@ def _leaf_spkis(path: str, data: bytes) -> list[bytes]:
 
 def _certificate_side_pairing(source: SourceFile, context: RuleContext) -> list[Finding]:
     """A staged certificate whose key file (same stem) holds another public key."""
-    from certwarden.recognition.keys import find_keys
+    from certwarden.rules.base import Issue, to_finding
 
-    spkis = _leaf_spkis(source.path, source.data)
+    spkis = _certificate_keys_in(source.path, source.data, context)
     if not spkis:
         return []
     findings = []
     for key_path in _sibling(source.path, context, KEY_EXTENSIONS):
-        data = context.neighbour_files().read(key_path)
-        if data is None:
-            continue
         passphrase = passphrase_for(key_path, context.config)
-        for key in find_keys(data, config=context.config).keys:
+        for key in _keys_in(key_path, None, context).keys:
             spki = key.public_key_der
             if spki is None and passphrase is not None and key.opener is not None:
                 from certwarden.rules.key_rules import KeyFacts

@@ -42,8 +42,17 @@ def line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+_PLAIN_WHITESPACE = b" \t\r\n"
+
+
 def decode_body(body: bytes) -> tuple[dict[str, str], bytes | None]:
     """Split an armored body into headers and decoded bytes."""
+    if not any(c in body for c in (b":", b"\\", b'"', b"'", b">", b"#", b"|")):
+        # The common case: plain base64 lines, maybe indented or CRLF.
+        try:
+            return {}, base64.b64decode(body.translate(None, _PLAIN_WHITESPACE), validate=True)
+        except (binascii.Error, ValueError):
+            pass
     text = _ESCAPED_NEWLINE.sub(b"\n", body).replace(b"\r", b"\n")
     headers: dict[str, str] = {}
     chunks: list[bytes] = []

@@ -161,7 +161,7 @@ def _looks_like_pkcs12(data: bytes) -> bool:
 
 def _holds_der_key(data: bytes) -> bool:
     try:
-        load_der_private_key(data, None)
+        load_der_private_key(data, None, unsafe_skip_rsa_key_validation=True)
     except TypeError:  # encrypted: a key all the same
         return True
     except Exception:  # not a key, or a key of a type cryptography cannot load

@@ -73,7 +73,8 @@ def pkcs8_encryption(der: bytes, config: Config) -> tuple[str, str | None]:
 
 def _opener_der(der: bytes) -> object:
     def open_with(passphrase: bytes) -> object:
-        return serialization.load_der_private_key(der, passphrase)
+        return serialization.load_der_private_key(der, passphrase,
+                                                  unsafe_skip_rsa_key_validation=True)
     return open_with
 
 
@@ -141,7 +142,10 @@ def classify_der(der: bytes, *, form: str, line: int | None, config: Config) -> 
     if len(der) < 16 or der[0] != 0x30:
         return None
     try:
-        key = serialization.load_der_private_key(der, password=None)
+        # Only type, size and public key are read from the key, never used to sign or
+        # decrypt, so RSA's costly consistency check (milliseconds per key) is skipped.
+        key = serialization.load_der_private_key(der, password=None,
+                                                 unsafe_skip_rsa_key_validation=True)
     except TypeError:  # a password is needed: encrypted PKCS#8
         description, weakness = pkcs8_encryption(der, config)
         return FoundKey(form=f"encrypted PKCS#8 {form}", line=line, encrypted=True,

@@ -53,7 +53,8 @@ def _pem_opener(label: str, headers: dict[str, str], der: bytes) -> object:
            + f"-----END {label}-----\n".encode())
 
     def open_with(passphrase: bytes) -> object:
-        return serialization.load_pem_private_key(pem, passphrase)
+        return serialization.load_pem_private_key(pem, passphrase,
+                                                  unsafe_skip_rsa_key_validation=True)
     return open_with
 
 
@@ -206,17 +207,16 @@ def find_keys(data: bytes, *, config: Config, depth: int = 0, line_offset: int =
             scan.unreadable.extend(nested.unreadable)
     if depth == 0 and key_sniff.der_key_start(data):
         _whole_file_der(data, scan, config)
-    if any(anchor in data for anchor in (b"IBA", b"AgE", b"CAQ")):
-        for match in key_sniff.BASE64_KEY_START.finditer(data):
-            if _inside(spans, match.start()):
-                continue
-            der = _base64_body_at(data, match.start())
-            if der is None:
-                continue
-            found = classify_der(der, form="base64 DER without armor", line=line_at(
-                match.start()), config=config)
-            if found is not None:
-                scan.keys.append(found)
+    for start in key_sniff.base64_key_starts(data):
+        if _inside(spans, start):
+            continue
+        der = _base64_body_at(data, start)
+        if der is None:
+            continue
+        found = classify_der(der, form="base64 DER without armor", line=line_at(start),
+                             config=config)
+        if found is not None:
+            scan.keys.append(found)
     return scan
 
 

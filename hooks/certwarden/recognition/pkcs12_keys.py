@@ -80,7 +80,8 @@ def classify_pkcs12(data: bytes, *, line: int | None, config: Config
                                encrypted=False, material_digest=digest(der))
             try:
                 bag_key.key_type, bag_key.key_size, bag_key.public_key_der = \
-                    describe_private_key(serialization.load_der_private_key(der, None))
+                    describe_private_key(serialization.load_der_private_key(
+                        der, None, unsafe_skip_rsa_key_validation=True))
             except Exception:  # an algorithm cryptography cannot load: unencrypted all the same
                 bag_key.key_type = None
             found.append(bag_key)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import TextIO
 
 from certwarden.pipeline import Report
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def write(report: Report, stream: TextIO) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import TextIO
 
 from certwarden.findings import Severity
 from certwarden.pipeline import Report
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 _RESET = "\033[0m"

@@ -1,24 +1,15 @@
-"""What every rule implementation shares: its context and what it reports."""
+"""What every rule implementation shares: the Issue it reports, and how it becomes a
+Finding tied to a file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from certwarden.config import Config
+from certwarden.context import RuleContext
 from certwarden.findings import Finding, Severity
-from certwarden.neighbours import Neighbours, WorkingTree
 from certwarden.registry import get_rule
 
-
-@dataclass(frozen=True)
-class RuleContext:
-    config: Config
-    now: datetime  # timezone-aware, UTC
-    neighbours: Neighbours | None = None  # where related files are read; None: working tree
-
-    def neighbour_files(self) -> Neighbours:
-        return self.neighbours or WorkingTree(self.config.max_file_bytes)
+__all__ = ["Issue", "RuleContext", "to_finding"]
 
 
 @dataclass(frozen=True)

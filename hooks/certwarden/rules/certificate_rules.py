@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import NameOID
 
 from certwarden.config import SIGNATURE_ALGORITHM_NAMES, SubjectField
+from certwarden.context import RuleContext
 from certwarden.recognition.certificates import CertificateObject
-from certwarden.rules.base import Issue, RuleContext
+from certwarden.rules.base import Issue
 from certwarden.rules.iso3166 import COUNTRY_CODES
 
 Check = Callable[[CertificateObject, RuleContext], Iterator[Issue]]

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from certwarden.context import RuleContext
 from certwarden.findings import Severity
 from certwarden.passphrases import count_disallowed
 from certwarden.recognition.found_key import FoundKey
-from certwarden.rules.base import Issue, RuleContext
+from certwarden.rules.base import Issue
 
 
 @dataclass(frozen=True)

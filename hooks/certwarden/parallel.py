@@ -1,0 +1,64 @@
+"""Share a long file list between this process and one forked worker per extra core.
+
+pre-commit already runs hooks in parallel batches; this matters when certwarden is run
+on a whole repository (`pre-commit run --all-files` with one batch per core, or
+`certwarden check PATHS...`). Each file's verdict depends only on that file and its
+neighbours on disk, so the split never changes the result.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+MIN_FILES_PER_WORKER = 200  # below this, forking costs more than it saves
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
+
+def worker_count(items: int) -> int:
+    if not hasattr(os, "fork"):
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    return max(1, min(cores, items // MIN_FILES_PER_WORKER))
+
+
+def map_chunks(work: Callable[[Sequence[str]], T], items: Sequence[str]) -> list[T]:
+    """work(chunk) for interleaved chunks of items, chunks after the first in children."""
+    workers = worker_count(len(items))
+    if workers == 1:
+        return [work(items)]
+    import pickle
+
+    chunks = [items[index::workers] for index in range(workers)]
+    children: list[tuple[int, int, Sequence[str]]] = []
+    for chunk in chunks[1:]:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: do the chunk, send the result, leave without cleanup
+            os.close(read_end)
+            status = 0
+            try:
+                payload = pickle.dumps(work(chunk), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write_end, "wb") as stream:
+                    stream.write(payload)
+            except BaseException:
+                status = 1
+            os._exit(status)
+        os.close(write_end)
+        children.append((pid, read_end, chunk))
+    results = [work(chunks[0])]
+    for pid, read_end, chunk in children:
+        with os.fdopen(read_end, "rb") as stream:
+            payload = stream.read()
+        _, status = os.waitpid(pid, 0)
+        if status == 0 and payload:
+            results.append(pickle.loads(payload))
+        else:  # the worker failed: do its share here rather than lose files
+            results.append(work(chunk))
+    return results
