@@ -209,7 +209,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # cryptography warns on odd but loadable certificates; findings already say what matters.
     warnings.simplefilter("ignore")
-    args = build_parser().parse_args(argv)
+    # File names that are not valid UTF-8 reach us as surrogates; print them escaped.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # pre-commit passes file names as they are: one starting with "-" is a file here.
+        import os
+
+        if args.command != "check" or not all(os.path.lexists(u) for u in unknown):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.paths = [*args.paths, *unknown]
     try:
         return HANDLERS[args.command](args)
     except (ConfigError, UsageError, GitError) as exc:

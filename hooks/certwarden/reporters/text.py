@@ -27,10 +27,18 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def display_path(path: str) -> str:
+    """One finding, one line: control characters in a file name are shown escaped."""
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
+
+
 def write(report: Report, stream: TextIO, *, strict: bool, quiet: bool = False) -> None:
     colour = use_colour(stream)
     for finding in report.findings:
-        location = finding.path if finding.line is None else f"{finding.path}:{finding.line}"
+        path = display_path(finding.path)
+        location = path if finding.line is None else f"{path}:{finding.line}"
         level = finding.severity.value
         if colour:
             level = f"{_COLOURS[finding.severity]}{level}{_RESET}"
