@@ -89,3 +89,29 @@ def test_commit_of_unencrypted_key_in_yaml_is_blocked_encrypted_key_allowed(
                                   serialization.BestAvailableEncryption(b"e2e-Pass-phrase"))
     allowed = hookrepo.commit(repo, {"pki/sensor1.key": encrypted}, env)
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+def test_unique_certificates_through_real_commits(
+        tmp_path: Path, hook_snapshot: tuple[Path, str, dict[str, str]]) -> None:
+    repo, env = _repo(tmp_path, hook_snapshot, ["check-unique-certificates"])
+    later = pki.NOW.replace(year=2099)
+    first = pki.pem(pki.certificate(pki.Spec(not_after=later, key_slot=1)))
+    assert hookrepo.commit(repo, {"site-a/sensor1.crt": first}, env).returncode == 0
+
+    cases = {
+        "cert-duplicate-cn": {"site-b/sensor1.crt": pki.pem(pki.certificate(
+            pki.Spec(not_after=later, key_slot=2)))},
+        "key-reused": {"site-b/sensor2.crt": pki.pem(pki.certificate(
+            pki.Spec(cn="sensor2.plant.example.com", not_after=later, key_slot=1)))},
+        "cert-duplicate": {"backup/sensor1.crt": first},
+    }
+    for rule, files in cases.items():
+        result = hookrepo.commit(repo, files, env)
+        assert result.returncode != 0, rule
+        assert rule in result.stdout + result.stderr
+        hookrepo.git(repo, "reset", "-q", "--hard")
+
+    (repo / "site-c").mkdir()
+    hookrepo.git(repo, "mv", "site-a/sensor1.crt", "site-c/sensor1.crt", env=env)
+    moved = hookrepo.git(repo, "commit", "-m", "move", check=False, env=env)
+    assert moved.returncode == 0, moved.stdout + moved.stderr

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
 from certwarden import __version__
 from certwarden.config import Config, ConfigError, load_config
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from certwarden.sources import SourceFile
+
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
+GROUP_CHOICES = ("certificates", "keys", "unique")
 
 
 class UsageError(Exception):
@@ -53,13 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check files (default: the staged blobs)")
     check.add_argument("paths", nargs="*", metavar="PATH")
-    check.add_argument("--group", action="append", choices=("certificates", "keys"),
-                       help="run only this group of rules (repeatable; default: all)")
+    check.add_argument("--group", action="append", choices=GROUP_CHOICES,
+                       help="run only this group of rules (repeatable; default: "
+                            "certificates and keys; unique judges the whole git index)")
     _common(check)
 
-    scan = commands.add_parser("scan", help="check every tracked file")
-    scan.add_argument("--group", action="append", choices=("certificates", "keys"))
+    scan = commands.add_parser("scan", help="check every tracked file (the git index)")
+    scan.add_argument("--history", action="store_true",
+                      help="check every blob ever committed instead, once each")
+    scan.add_argument("--group", action="append", choices=GROUP_CHOICES,
+                      help="run only this group of rules (repeatable; default: all)")
     _common(scan)
+
+    baseline = commands.add_parser(
+        "baseline", help="write .certwarden-baseline.json from today's findings")
+    baseline.add_argument("--config", metavar="FILE")
+    baseline.add_argument("--now", type=_parse_now, metavar="ISO-8601")
+    baseline.add_argument("--output", metavar="FILE",
+                          help="where to write it (default: the configured baseline)")
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -99,10 +115,8 @@ def _report(args: argparse.Namespace, report: object) -> int:
     return EXIT_BLOCKED if report.blocking(strict=args.strict) else EXIT_OK
 
 
-def _groups(args: argparse.Namespace) -> list[str]:
-    from certwarden.pipeline import GROUPS
-
-    return list(dict.fromkeys(args.group)) if args.group else list(GROUPS)
+def _groups(args: argparse.Namespace, default: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(args.group)) if args.group else list(default)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -111,26 +125,71 @@ def cmd_check(args: argparse.Namespace) -> int:
     from certwarden.neighbours import GitIndex, WorkingTree
 
     config, now = _context(args)
+    groups = _groups(args, tuple(pipeline.GROUPS))
     if args.paths:
-        report = pipeline.run_paths(args.paths, groups=_groups(args), context=RuleContext(
+        report = pipeline.run_paths(args.paths, groups=groups, context=RuleContext(
             config, now, WorkingTree(config.max_file_bytes)))
+    elif groups == ["unique"]:  # the repository-wide hook: the index, not the staged files
+        report = pipeline.run([], groups=groups, context=RuleContext(
+            config, now, GitIndex(config.root, config.max_file_bytes)))
     else:
         files = sources.read_staged(config.root, max_bytes=config.max_file_bytes)
-        report = pipeline.run(files, groups=_groups(args), context=RuleContext(
+        report = pipeline.run(files, groups=groups, context=RuleContext(
             config, now, GitIndex(config.root, config.max_file_bytes)))
     return _report(args, report)
 
 
+def _progress(files: Iterator[SourceFile], total: int) -> Iterator[SourceFile]:
+    """A progress line on a terminal (stderr), nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield from files
+        return
+    for count, source in enumerate(files, 1):
+        if count % 50 == 0 or count == total:
+            sys.stderr.write(f"\rcertwarden: {count}/{total} blobs")
+            sys.stderr.flush()
+        yield source
+    sys.stderr.write("\n")
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
-    from certwarden import pipeline, sources
+    from certwarden import baseline, pipeline, sources
+    from certwarden.context import RuleContext
+    from certwarden.neighbours import GitIndex
+
+    config, now = _context(args)
+    context = RuleContext(config, now, GitIndex(config.root, config.max_file_bytes))
+    if args.history:
+        entries = sources.history_entries(config.root)
+        files = _progress(sources.read_blobs(config.root, entries,
+                                             max_bytes=config.max_file_bytes), len(entries))
+        groups = [g for g in _groups(args, pipeline.ALL_GROUPS) if g in pipeline.GROUPS]
+        report = pipeline.run(files, groups=groups, context=context)
+    else:
+        files = sources.read_tracked(config.root, max_bytes=config.max_file_bytes)
+        report = pipeline.run(files, groups=_groups(args, pipeline.ALL_GROUPS),
+                              context=context)
+        known = baseline.load(baseline.baseline_path(config.root, config.baseline))
+        for fingerprint, rule in sorted(known - report.baselined):
+            sys.stderr.write(f"certwarden: stale baseline entry {rule} {fingerprint[:16]}: "
+                             "its problem is gone; regenerate with `certwarden baseline`\n")
+    return _report(args, report)
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from certwarden import baseline, pipeline, sources
     from certwarden.context import RuleContext
     from certwarden.neighbours import GitIndex
 
     config, now = _context(args)
     files = sources.read_tracked(config.root, max_bytes=config.max_file_bytes)
-    report = pipeline.run(files, groups=_groups(args), context=RuleContext(
-        config, now, GitIndex(config.root, config.max_file_bytes)))
-    return _report(args, report)
+    report = pipeline.run(files, groups=list(pipeline.ALL_GROUPS), use_baseline=False,
+                          context=RuleContext(config, now,
+                                              GitIndex(config.root, config.max_file_bytes)))
+    target = args.output or baseline.baseline_path(config.root, config.baseline)
+    count = baseline.write(target, report.findings)
+    sys.stdout.write(f"certwarden: wrote {count} baseline entries to {target}\n")
+    return EXIT_OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -195,6 +254,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 HANDLERS = {
+    "baseline": cmd_baseline,
     "demo": cmd_demo,
     "check": cmd_check,
     "scan": cmd_scan,

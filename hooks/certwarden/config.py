@@ -88,6 +88,7 @@ class Config:
     pbkdf2_min_iterations: int = 1000
     legacy_pem_aes_severity: Severity = Severity.WARNING
     max_file_bytes: int = 64 * 1024 * 1024
+    baseline: str | None = None  # default: .certwarden-baseline.json at the root
 
     def __init__(self, root: str | None = None, source: str = "defaults", **changes: Any) -> None:
         self.root = root or os.getcwd()
@@ -274,6 +275,7 @@ _SCHEMA: dict[str, tuple[str, Callable[[str, object], Any]]] = {
     "legacy-pem-aes-severity": ("legacy_pem_aes_severity",
                                 lambda k, v: _severity_name(k, v) or Severity.INFO),
     "max-file-bytes": ("max_file_bytes", lambda k, v: _int(k, v, minimum=1024)),
+    "baseline": ("baseline", _str),
 }
 CONFIG_KEYS = tuple(_SCHEMA)
 

@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
         def check(self, source: SourceFile, context: RuleContext) -> list[Finding]: ...
 
-# Group name -> the rule reported when the group itself fails on a file.
+# Per-file groups -> the rule reported when the group itself fails on a file.
 GROUPS: dict[str, str] = {"certificates": "cert-unreadable", "keys": "key-unreadable"}
+# Groups that judge the whole git index at once.
+REPOSITORY_GROUPS = ("unique",)
+ALL_GROUPS = (*GROUPS, *REPOSITORY_GROUPS)
 
 
 def load_group(name: str) -> Group:
@@ -33,11 +36,12 @@ def load_group(name: str) -> Group:
 
 
 class Report:
-    __slots__ = ("files_checked", "findings")
+    __slots__ = ("baselined", "files_checked", "findings")
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
         self.files_checked = 0
+        self.baselined: set[tuple[str, str]] = set()  # baseline entries seen this run
 
     def blocking(self, *, strict: bool) -> list[Finding]:
         return [f for f in self.findings if f.blocks(strict=strict)]
@@ -63,7 +67,7 @@ def _check_one(group_name: str, group: Group, source: SourceFile,
 
 def _run_unpoliced(sources: Iterable[SourceFile], groups: Sequence[str],
                    context: RuleContext) -> Report:
-    selected = [(name, load_group(name)) for name in groups]
+    selected = [(name, load_group(name)) for name in groups if name in GROUPS]
     report = Report()
     exclude = context.config.exclude
     for source in sources:
@@ -76,10 +80,21 @@ def _run_unpoliced(sources: Iterable[SourceFile], groups: Sequence[str],
     return report
 
 
-def run(sources: Iterable[SourceFile], *, groups: Sequence[str], context: RuleContext) -> Report:
+def run(sources: Iterable[SourceFile], *, groups: Sequence[str], context: RuleContext,
+        use_baseline: bool = True) -> Report:
     report = _run_unpoliced(sources, groups, context)
-    report.findings = apply_policy(report.findings, context.config)
+    _add_repository_findings(report, groups, context)
+    report.findings = apply_policy(report.findings, context.config,
+                                   report if use_baseline else None)
     return report
+
+
+def _add_repository_findings(report: Report, groups: Sequence[str],
+                             context: RuleContext) -> None:
+    if "unique" in groups:
+        from certwarden.groups.unique import check_repository
+
+        report.findings.extend(check_repository(context))
 
 
 def run_paths(paths: Sequence[str], *, groups: Sequence[str], context: RuleContext) -> Report:
@@ -95,20 +110,31 @@ def run_paths(paths: Sequence[str], *, groups: Sequence[str], context: RuleConte
     for part in map_chunks(work, expand_paths(paths)):
         report.findings.extend(part.findings)
         report.files_checked += part.files_checked
-    report.findings = apply_policy(report.findings, context.config)
+    _add_repository_findings(report, groups, context)
+    report.findings = apply_policy(report.findings, context.config, report)
     return report
 
 
-def apply_policy(findings: list[Finding], config: Config) -> list[Finding]:
-    """Severity overrides and allowlist entries; duplicates dropped; stable order."""
+def apply_policy(findings: list[Finding], config: Config,
+                 report: Report | None = None) -> list[Finding]:
+    """Severity overrides, allowlist and baseline entries; duplicates dropped; stable order."""
     if not findings:
         return findings
+    from certwarden import baseline
     from certwarden.registry import get_rule
 
     allowed = {(entry.fingerprint, entry.rule) for entry in config.allowlist}
+    # Without a report to record matches in (writing a baseline), the baseline is ignored.
+    known = (baseline.load(baseline.baseline_path(config.root, config.baseline))
+             if report is not None else set())
     kept: dict[tuple[str, int | None, str, str], Finding] = {}
     for finding in findings:
-        if (finding.fingerprint, finding.rule) in allowed:
+        key = (finding.fingerprint, finding.rule)
+        if key in allowed:
+            continue
+        if key in known:
+            if report is not None:
+                report.baselined.add(key)
             continue
         if finding.rule in config.severity:
             override = config.severity[finding.rule]

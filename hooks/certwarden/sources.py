@@ -171,3 +171,34 @@ def read_staged(root: str, *, max_bytes: int) -> Iterator[SourceFile]:
 
 def read_tracked(root: str, *, max_bytes: int) -> Iterator[SourceFile]:
     yield from read_blobs(root, tracked_entries(root), max_bytes=max_bytes)
+
+
+def history_entries(root: str) -> list[IndexEntry]:
+    """Every blob ever committed (any ref), once, with the first commit and path it had."""
+    output = git(root, "log", "--all", "--reverse", "--no-renames", "--raw", "--no-abbrev",
+                 "-z", "--format=%x00%H", "--diff-filter=ACMT", "-m")
+    seen: dict[str, IndexEntry] = {}
+    commit = ""
+    fields = output.split(b"\0")
+    index = 0
+    while index < len(fields):
+        field = fields[index]
+        index += 1
+        if not field or field == b"\n":
+            continue
+        text = field.strip(b"\n")
+        if len(text) == 40 and not text.startswith(b":"):
+            commit = text.decode()
+            continue
+        if text.startswith(b":") and index < len(fields):
+            parts = text.decode().lstrip(":").split()
+            path = os.fsdecode(fields[index])
+            index += 1
+            if len(parts) >= 4 and parts[1] not in ("160000", "000000"):
+                seen.setdefault(parts[3], IndexEntry(f"{commit[:12]}:{path}", parts[1],
+                                                     parts[3]))
+    return list(seen.values())
+
+
+def read_history(root: str, *, max_bytes: int) -> Iterator[SourceFile]:
+    yield from read_blobs(root, history_entries(root), max_bytes=max_bytes)

@@ -1,0 +1,17 @@
+"""The unique group: repository-wide rules over every certificate in the git index."""
+
+from __future__ import annotations
+
+from certwarden.context import RuleContext
+from certwarden.findings import Finding
+
+
+def check_repository(context: RuleContext) -> list[Finding]:
+    from certwarden.index_certificates import load_index_certificates
+    from certwarden.rules.base import to_finding
+    from certwarden.rules.repository_rules import evaluate
+
+    records = load_index_certificates(context.config.root,
+                                      max_bytes=context.config.max_file_bytes)
+    return [to_finding(record.path, record.line, issue, record.fingerprint)
+            for record, issue in evaluate(records)]

@@ -1,0 +1,127 @@
+"""Every certificate in the git index (the repository as the next commit will hold it),
+parsed once per blob: results are cached under the git directory, keyed by blob id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+from certwarden.recognition import sniff
+from certwarden.sources import IndexEntry, git, read_blobs, tracked_entries
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    """What the repository-wide rules need to know of one certificate in one file."""
+
+    path: str
+    line: int | None
+    fingerprint: str  # SHA-256 of the certificate DER
+    common_names: tuple[str, ...]
+    is_ca: bool
+    spki_fingerprint: str  # SHA-256 of the SubjectPublicKeyInfo
+    wildcard_names: tuple[str, ...]  # CN or SAN DNS names containing "*"
+    in_chain_file: bool  # the file also holds a CA certificate
+
+
+def _records_of(path: str, data: bytes) -> list[dict[str, object]]:
+    """Parse one blob; the result is cached without its path."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import NameOID
+
+    from certwarden.recognition.certificates import load_certificates
+
+    loaded = load_certificates(data, path, passphrase=None)
+    certificates = [obj for obj in loaded.objects if obj.certificate is not None]
+    chain_file = any(obj.is_ca for obj in certificates)
+    records: list[dict[str, object]] = []
+    for obj in certificates:
+        assert obj.certificate is not None
+        try:
+            names = [str(a.value) for a in
+                     obj.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+            try:
+                san = obj.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+                dns = list(san.value.get_values_for_type(x509.DNSName))
+            except x509.ExtensionNotFound:
+                dns = []
+            spki = obj.certificate.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            is_ca = obj.is_ca
+        except Exception:  # malformed fields: the per-file rules report it
+            continue
+        records.append({
+            "line": obj.line, "fingerprint": obj.fingerprint, "common_names": names,
+            "is_ca": is_ca, "spki_fingerprint": hashlib.sha256(spki).hexdigest(),
+            "wildcard_names": [n for n in names + dns if "*" in n],
+            "in_chain_file": chain_file,
+        })
+    return records
+
+
+def _cache_path(root: str) -> str | None:
+    try:
+        git_dir = git(root, "rev-parse", "--git-dir").decode().strip()
+    except Exception:
+        return None
+    return os.path.join(root, git_dir, "certwarden", f"index-cache-v{CACHE_VERSION}.json")
+
+
+def _load_cache(path: str | None) -> dict[str, list[dict[str, object]]]:
+    if path is None:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as stream:
+            cache = json.load(stream)
+        return cache if isinstance(cache, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_cache(path: str | None, cache: dict[str, list[dict[str, object]]]) -> None:
+    if path is None:
+        return
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as stream:
+            json.dump(cache, stream, separators=(",", ":"))
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a cache we cannot write only costs time
+
+
+def certificate_entries(root: str) -> list[IndexEntry]:
+    return [e for e in tracked_entries(root)
+            if e.mode not in ("120000", "160000") and sniff.is_certificate_name(e.path)]
+
+
+def load_index_certificates(root: str, *, max_bytes: int) -> list[CertificateRecord]:
+    entries = certificate_entries(root)
+    cache_file = _cache_path(root)
+    cache = _load_cache(cache_file)
+    missing = [e for e in entries if e.blob not in cache]
+    if missing:
+        # read_blobs yields in request order (certificate entries have no submodules)
+        for entry, source in zip(missing, read_blobs(root, missing, max_bytes=max_bytes),
+                                 strict=True):
+            cache[entry.blob] = _records_of(source.path, source.data)
+        live = {e.blob for e in entries}
+        _save_cache(cache_file, {blob: value for blob, value in cache.items() if blob in live})
+    records = []
+    for entry in entries:
+        for item in cache.get(entry.blob, []):
+            records.append(CertificateRecord(
+                path=entry.path, line=item["line"],  # type: ignore[arg-type]
+                fingerprint=str(item["fingerprint"]),
+                common_names=tuple(item["common_names"]),  # type: ignore[arg-type]
+                is_ca=bool(item["is_ca"]), spki_fingerprint=str(item["spki_fingerprint"]),
+                wildcard_names=tuple(item["wildcard_names"]),  # type: ignore[arg-type]
+                in_chain_file=bool(item["in_chain_file"])))
+    return records
+

@@ -1,0 +1,81 @@
+"""Repository-wide rules: one certificate, one CN and one key pair per appliance.
+
+They judge every certificate in the index together, so no single file's check can
+see them. A certificate repeated inside a chain file (issuer first, up to the root)
+is the chain doing its job, not a second appliance certificate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from certwarden.index_certificates import CertificateRecord
+from certwarden.rules.base import Issue
+
+
+def _others(paths: set[str], own: str) -> str:
+    return ", ".join(sorted(paths - {own}))
+
+
+def _appliance_certificates(records: list[CertificateRecord]) -> list[CertificateRecord]:
+    return [r for r in records if not r.is_ca and not r.in_chain_file]
+
+
+def duplicates(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
+    """cert-duplicate: the same certificate in two files."""
+    by_fingerprint: dict[str, list[CertificateRecord]] = defaultdict(list)
+    for record in _appliance_certificates(records):
+        by_fingerprint[record.fingerprint].append(record)
+    for group in by_fingerprint.values():
+        paths = {r.path for r in group}
+        if len(paths) > 1:
+            for record in group:
+                yield record, Issue("cert-duplicate", f"the same certificate is also in "
+                                    f"{_others(paths, record.path)}")
+
+
+def duplicate_common_names(records: list[CertificateRecord]
+                           ) -> Iterator[tuple[CertificateRecord, Issue]]:
+    """cert-duplicate-cn: different certificates, in different files, with one CN."""
+    by_name: dict[str, list[CertificateRecord]] = defaultdict(list)
+    for record in _appliance_certificates(records):
+        for name in set(n.lower().rstrip(".") for n in record.common_names):
+            by_name[name].append(record)
+    for name, group in by_name.items():
+        if len({r.fingerprint for r in group}) < 2 or len({r.path for r in group}) < 2:
+            continue
+        for record in group:
+            others = {r.path for r in group if r.fingerprint != record.fingerprint}
+            if others - {record.path}:
+                yield record, Issue("cert-duplicate-cn", f"CN {name!r} is also used by the "
+                                    f"certificate in {_others(others, record.path)}; every "
+                                    "appliance needs its own CN")
+
+
+def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
+    """key-reused: one public key under two different certificates."""
+    by_key: dict[str, list[CertificateRecord]] = defaultdict(list)
+    for record in _appliance_certificates(records):
+        by_key[record.spki_fingerprint].append(record)
+    for group in by_key.values():
+        if len({r.fingerprint for r in group}) < 2:
+            continue
+        for record in group:
+            others = {r.path for r in group if r.fingerprint != record.fingerprint}
+            where = _others(others, record.path) or "the same file"
+            yield record, Issue("key-reused", "this certificate's key pair is also used by "
+                                f"the certificate in {where}",
+                                fingerprint=record.spki_fingerprint)
+
+
+def wildcards(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
+    for record in records:
+        if record.wildcard_names and not record.is_ca:
+            yield record, Issue("cert-wildcard", f"wildcard name {record.wildcard_names[0]!r}; "
+                                "every appliance needs its own certificate")
+
+
+def evaluate(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
+    for rule in (duplicates, duplicate_common_names, reused_keys, wildcards):
+        yield from rule(records)
