@@ -38,7 +38,8 @@ def _parse_now(value: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("text", "json")) -> None:
+def _common(parser: argparse.ArgumentParser, *,
+            formats: Sequence[str] = ("text", "json", "sarif")) -> None:
     parser.add_argument("--format", choices=formats, default="text", help="output format")
     parser.add_argument("--config", metavar="FILE",
                         help="configuration file (default: .certwarden.toml or "
@@ -77,6 +78,30 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--output", metavar="FILE",
                           help="where to write it (default: the configured baseline)")
 
+    inspect = commands.add_parser("inspect", help="one file, field by field, against the policy")
+    inspect.add_argument("file", metavar="FILE")
+    inspect.add_argument("--config", metavar="FILE")
+    inspect.add_argument("--now", type=_parse_now, metavar="ISO-8601")
+
+    new_csr = commands.add_parser(
+        "new-csr", help="write an encrypted key and a CSR that meet the policy")
+    new_csr.add_argument("--cn", required=True, help="the appliance's domain name")
+    new_csr.add_argument("--country", required=True, help="ISO 3166 two-letter code")
+    new_csr.add_argument("--org", required=True, help="organization (subject O)")
+    new_csr.add_argument("--org-unit", required=True, help="organizational unit (subject OU)")
+    new_csr.add_argument("--key-size", type=int, choices=(2048, 4096), default=2048)
+    new_csr.add_argument("--self-signed", action="store_true",
+                         help="also write a self-signed lab certificate")
+    new_csr.add_argument("--crl-url", metavar="URL",
+                         help="http:// CRL URL for the lab certificate (crl-mode require)")
+    new_csr.add_argument("--days", type=int, default=365,
+                         help="validity of the lab certificate (default 365)")
+    new_csr.add_argument("--passphrase-env", metavar="VAR",
+                         help="environment variable holding the key's passphrase "
+                              "(default: ask twice, without echo)")
+    new_csr.add_argument("--out-dir", required=True, metavar="DIR")
+    new_csr.add_argument("--config", metavar="FILE")
+
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
@@ -100,7 +125,7 @@ def _context(args: argparse.Namespace) -> tuple[Config, datetime]:
     return config, now
 
 
-def _report(args: argparse.Namespace, report: object) -> int:
+def _report(args: argparse.Namespace, report: object, root: str = ".") -> int:
     from certwarden.pipeline import Report
 
     assert isinstance(report, Report)
@@ -108,6 +133,10 @@ def _report(args: argparse.Namespace, report: object) -> int:
         from certwarden.reporters import json_report
 
         json_report.write(report, sys.stdout)
+    elif args.format == "sarif":
+        from certwarden.reporters import sarif
+
+        sarif.write(report, sys.stdout, root=root)
     else:
         from certwarden.reporters import text
 
@@ -136,7 +165,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         files = sources.read_staged(config.root, max_bytes=config.max_file_bytes)
         report = pipeline.run(files, groups=groups, context=RuleContext(
             config, now, GitIndex(config.root, config.max_file_bytes)))
-    return _report(args, report)
+    return _report(args, report, config.root)
 
 
 def _progress(files: Iterator[SourceFile], total: int) -> Iterator[SourceFile]:
@@ -173,7 +202,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         for fingerprint, rule in sorted(known - report.baselined):
             sys.stderr.write(f"certwarden: stale baseline entry {rule} {fingerprint[:16]}: "
                              "its problem is gone; regenerate with `certwarden baseline`\n")
-    return _report(args, report)
+    return _report(args, report, config.root)
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
@@ -247,6 +276,70 @@ def cmd_check_passphrase(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from certwarden.inspection import inspect_file
+
+    config, now = _context(args)
+    return inspect_file(args.file, config=config, now=now, stream=sys.stdout)
+
+
+def _new_passphrase(variable: str | None) -> str:
+    from certwarden.csr_builder import RequestError
+
+    if variable:
+        import os
+
+        value = os.environ.get(variable)
+        if not value:
+            raise RequestError(f"--passphrase-env {variable}: the variable is not set")
+        return value
+    if not sys.stdin.isatty():
+        raise RequestError("no terminal to ask for a passphrase: use --passphrase-env VAR")
+    import getpass
+
+    first = getpass.getpass("Passphrase for the new key (not echoed): ")
+    if first != getpass.getpass("Same passphrase again: "):
+        raise RequestError("the two passphrases differ")
+    return first
+
+
+def cmd_new_csr(args: argparse.Namespace) -> int:
+    from certwarden import csr_builder
+    from certwarden.passphrases import allowed_set_description, count_disallowed
+
+    config = load_config(args.config)
+    try:
+        csr_builder.validate_subject(cn=args.cn, country=args.country, org=args.org,
+                                     org_unit=args.org_unit, key_size=args.key_size,
+                                     config=config)
+        used_by = csr_builder.cn_in_repository(args.cn, config)
+        if used_by:
+            raise csr_builder.RequestError(f"CN {args.cn!r} is already used by {used_by}; "
+                                           "every appliance needs its own CN")
+        if args.self_signed and config.crl_mode == "require" and not args.crl_url:
+            raise csr_builder.RequestError("crl-mode is require: give the lab certificate "
+                                           "its CRL URL with --crl-url http://...")
+        if args.crl_url and not args.crl_url.lower().startswith("http://"):
+            raise csr_builder.RequestError("--crl-url must be an http:// URL")
+        passphrase = _new_passphrase(args.passphrase_env)
+        if count_disallowed(passphrase) or not passphrase:
+            raise csr_builder.RequestError(
+                "the passphrase has characters the appliance does not accept; allowed: "
+                f"{allowed_set_description()}")
+        written = csr_builder.create(
+            cn=args.cn, country=args.country, org=args.org, org_unit=args.org_unit,
+            key_size=args.key_size, passphrase=passphrase.encode(), out_dir=args.out_dir,
+            self_signed=args.self_signed,
+            crl_url=args.crl_url if config.crl_mode != "forbid" else None, days=args.days)
+    except csr_builder.RequestError as exc:
+        sys.stderr.write(f"certwarden: error: {exc}\n")
+        return EXIT_USAGE
+    for path in written:
+        sys.stdout.write(f"wrote {path}\n")
+    sys.stdout.write("next: have your CA sign the CSR; keep the passphrase out of git\n")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from certwarden.demo import run_demo
 
@@ -256,6 +349,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 HANDLERS = {
     "baseline": cmd_baseline,
     "demo": cmd_demo,
+    "inspect": cmd_inspect,
+    "new-csr": cmd_new_csr,
     "check": cmd_check,
     "scan": cmd_scan,
     "rules": cmd_rules,

@@ -1,0 +1,194 @@
+"""`certwarden inspect FILE`: one file, field by field, against the policy.
+
+A table people would rather read than `openssl x509 -text`: each POLICY.md field, the
+value found, the requirement and the verdict of the rule that checks it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime
+
+from certwarden.config import SIGNATURE_ALGORITHM_NAMES, Config
+from certwarden.findings import Finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from certwarden.recognition.certificates import CertificateObject
+    from certwarden.recognition.found_key import FoundKey
+
+PASS, NOT_APPLICABLE = "pass", "n/a"
+MARKS = {"pass": ("✓", "\033[32m"), "error": ("✗", "\033[31m"),
+         "warning": ("!", "\033[33m"), "info": ("i", "\033[36m"), "n/a": ("-", "\033[2m")}
+
+
+class Row:
+    __slots__ = ("field", "requirement", "rules", "value")
+
+    def __init__(self, field: str, value: str, requirement: str, rules: Sequence[str]) -> None:
+        self.field = field
+        self.value = value
+        self.requirement = requirement
+        self.rules = tuple(rules)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def certificate_rows(obj: CertificateObject, config: Config) -> list[Row]:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from certwarden.rules.certificate_rules import key_type_name
+
+    signed = obj.certificate if obj.certificate is not None else obj.csr
+    assert signed is not None
+    oid = signed.signature_algorithm_oid.dotted_string
+    key = signed.public_key()
+    size = getattr(key, "key_size", None)
+    allowed_signatures = ", ".join(SIGNATURE_ALGORITHM_NAMES.get(o, o)
+                                   for o in config.signature_algorithms)
+    sizes = " or ".join(str(s) for s in config.key_sizes)
+    rows = [
+        Row("signature algorithm", SIGNATURE_ALGORITHM_NAMES.get(oid, oid), allowed_signatures,
+            ["cert-signature-algorithm"]),
+        Row("public key", f"{key_type_name(key).upper()} {size or ''}".strip(),
+            f"{'/'.join(t.upper() for t in config.key_types)}, {sizes} bits",
+            ["cert-key-type", "cert-key-size", "cert-key-size-slow"]),
+    ]
+    if obj.certificate is not None:
+        rows += [
+            Row("valid from", _when(obj.certificate.not_valid_before_utc), "in the past",
+                ["cert-not-yet-valid"]),
+            Row("valid to", _when(obj.certificate.not_valid_after_utc),
+                f"in the future (warning within {config.expiry_warning_days} days)",
+                ["cert-expired", "cert-expiring-soon"]),
+        ]
+        try:
+            points = obj.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+            urls = ", ".join(str(n.value) for p in points for n in (p.full_name or [])) or "?"
+        except x509.ExtensionNotFound:
+            urls = "(none)"
+        requirement = {"require": "an http:// URL", "forbid": "absent",
+                       "ignore": "not checked"}[config.crl_mode]
+        rows.append(Row("CRL distribution point", urls, requirement,
+                        ["cert-crl-distribution-point"]))
+    for label, oid_, rule, name in (
+            ("subject CN", NameOID.COMMON_NAME, "cert-subject-cn", "common-name"),
+            ("subject C", NameOID.COUNTRY_NAME, "cert-subject-country", "country"),
+            ("subject OU", NameOID.ORGANIZATIONAL_UNIT_NAME, "cert-subject-org-unit",
+             "organizational-unit"),
+            ("subject O", NameOID.ORGANIZATION_NAME, "cert-subject-org", "organization")):
+        values = ", ".join(str(a.value) for a in obj.subject.get_attributes_for_oid(oid_))
+        spec = config.subject[name]
+        requirement = "required" if spec.required else "optional"
+        if spec.value:
+            requirement += f", = {spec.value!r}"
+        if spec.pattern:
+            requirement += f", matches {spec.pattern.pattern!r}"
+        checked_by = [rule]
+        if name == "common-name":
+            requirement += ", the appliance's domain name"
+            if "*" in values:
+                checked_by.append("cert-wildcard")
+        elif name == "country":
+            requirement += ", ISO 3166 two-letter code"
+        rows.append(Row(label, values or "(none)", requirement, checked_by))
+    try:
+        san = obj.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        names = ", ".join(san.value.get_values_for_type(x509.DNSName)) or "(none)"
+    except x509.ExtensionNotFound:
+        names = "(none)"
+    rows.append(Row("SAN DNS names", names, "no wildcard",
+                    ["cert-wildcard"] if "*" in names else []))
+    return rows
+
+
+def key_rows(key: FoundKey) -> list[Row]:
+    encrypted = f"yes: {key.encryption}" if key.encrypted else "NO"
+    size = f"{(key.key_type or '?').upper()} {key.key_size or '(size unknown)'}"
+    return [
+        Row("format", key.form, "any", []),
+        Row("encrypted", encrypted, "yes, with a strong scheme",
+            ["key-unencrypted", "key-weak-encryption"]),
+        Row("type and size", size, "RSA 2048 or 4096", ["key-type", "key-size"]),
+    ]
+
+
+def _verdict(row: Row, findings: Sequence[Finding], applicable: bool) -> str:
+    if not row.rules:
+        return PASS
+    if not applicable:
+        return NOT_APPLICABLE
+    hits = [f for f in findings if f.rule in row.rules]
+    if not hits:
+        return PASS
+    return min((f.severity for f in hits), key=lambda s: ["error", "warning", "info"].index(
+        s.value)).value
+
+
+def render(title: str, rows: Sequence[Row], findings: Sequence[Finding], stream: TextIO,
+           *, colour: bool, not_applicable: frozenset[str] = frozenset()) -> None:
+    stream.write(f"\n{title}\n")
+    table = []
+    for row in rows:
+        verdict = _verdict(row, findings, not row.rules or not set(row.rules) <= not_applicable)
+        table.append((row.field, row.value, row.requirement, verdict))
+    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    widths = [min(w, 48) for w in widths]
+    for field, value, requirement, verdict in table:
+        mark, code = MARKS[verdict]
+        shown = f"{code}{mark} {verdict}\033[0m" if colour else f"{mark} {verdict}"
+        stream.write(f"  {field:<{widths[0]}}  {value:<{widths[1]}}  "
+                     f"{requirement:<{widths[2]}}  {shown}\n")
+
+
+def inspect_file(path: str, *, config: Config, now: datetime, stream: TextIO) -> int:
+    from certwarden import pipeline
+    from certwarden.context import RuleContext
+    from certwarden.passphrases import passphrase_for
+    from certwarden.recognition.certificates import load_certificates
+    from certwarden.recognition.keys import find_keys
+    from certwarden.reporters.text import use_colour
+    from certwarden.rules.certificate_rules import CA, CHECKS, CSR, role_of
+    from certwarden.sources import read_paths
+
+    colour = use_colour(stream)
+    report = pipeline.run(read_paths([path], max_bytes=config.max_file_bytes),
+                          groups=list(pipeline.GROUPS), context=RuleContext(config, now))
+    source = next(read_paths([path], max_bytes=config.max_file_bytes))
+    stream.write(f"{path}: {source.size} bytes\n")
+    if source.error is None and not source.is_symlink:
+        loaded = load_certificates(source.data, path,
+                                   passphrase=passphrase_for(path, config))
+        for obj in loaded.objects:
+            role = role_of(obj)
+            skipped = frozenset(c.rule for c in CHECKS if role not in c.applies_to)
+            where = f" (line {obj.line})" if obj.line else ""
+            kind = {CA: "CA certificate", CSR: "certificate signing request"}.get(
+                role, "certificate")
+            findings = [f for f in report.findings if f.line == obj.line]
+            render(f"{kind} #{obj.index + 1}{where}, SHA-256 {obj.fingerprint[:16]}...",
+                   certificate_rows(obj, config), findings, stream, colour=colour,
+                   not_applicable=skipped)
+        for key in find_keys(source.data, config=config).keys:
+            findings = [f for f in report.findings if f.line == key.line]
+            where = f" (line {key.line})" if key.line else ""
+            render(f"private key{where}", key_rows(key), findings, stream, colour=colour)
+    blocking = [f for f in report.findings if f.blocks(strict=False)]
+    stream.write("\n")
+    for finding in report.findings:
+        stream.write(f"{finding.severity.value}: {finding.rule}: {finding.message}\n")
+    if blocking:
+        rules = ", ".join(sorted({f.rule for f in blocking}))
+        stream.write(f"\nblocked by: {rules}\n")
+        return 1
+    notes = len(report.findings)
+    suffix = f" ({notes} warning or note{'s' if notes != 1 else ''} above)" if notes else ""
+    stream.write(f"\n{os.path.basename(path)}: meets the policy{suffix}\n")
+    return 0
+
