@@ -149,3 +149,20 @@ def openssl_sha1_certificate(folder: Path) -> bytes:
         check=True, capture_output=True)
     key.unlink()
     return out.read_bytes()
+
+
+def crl(issuer: x509.Certificate, issuer_key: rsa.RSAPrivateKey, revoked_serials: Sequence[int],
+        *, next_update: datetime.datetime | None = None) -> bytes:
+    """A DER CRL of `issuer` revoking these serial numbers (reason: key compromise)."""
+    next_update = next_update or NOW + datetime.timedelta(days=7)
+    builder = (x509.CertificateRevocationListBuilder()
+               .issuer_name(issuer.subject)
+               .last_update(min(NOW, next_update) - datetime.timedelta(days=7))
+               .next_update(next_update))
+    for serial in revoked_serials:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial)
+            .revocation_date(NOW - datetime.timedelta(hours=2))
+            .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
+            .build())
+    return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)

@@ -47,6 +47,8 @@ def _common(parser: argparse.ArgumentParser, *,
     parser.add_argument("--now", type=_parse_now, metavar="ISO-8601",
                         help="the time the validity rules use (default: now)")
     parser.add_argument("--strict", action="store_true", help="warnings block too")
+    parser.add_argument("--fetch-crl", action="store_true",
+                        help="fetch each certificate's http:// CRL (as crl-fetch = true)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _context(args: argparse.Namespace) -> tuple[Config, datetime]:
     config = load_config(args.config)
+    if getattr(args, "fetch_crl", False):
+        config.crl_fetch = True
     now = args.now or datetime.now(timezone.utc)
     return config, now
 

@@ -110,16 +110,17 @@ RULES: tuple[Rule, ...] = (
          "Chain file: the issuing CA first, then each CA above it, up to the root. "
          "(Appliance: 'Cannot validate chain of trust.')",
          "Order the chain file issuer first, up to the root, and use the CA that issued "
-         "the certificate.", checked=False),
+         "the certificate."),
     Rule("cert-revoked", "trust", E,
          "The certificate is revoked by a CRL.",
          "Appliance: 'This certificate has been revoked by the CRL and can't be trusted "
          "for a secure connection'.",
-         "Issue a new certificate.", checked=False),
+         "Issue a new certificate (`certwarden new-csr ...`) and remove the revoked one."),
     Rule("cert-crl-unreachable", "trust", W,
          "The certificate's CRL could not be fetched.",
          "Appliance: 'The CRL (Certificate Revocation List) location is not reachable.'",
-         "Make the CRL URL reachable over plain HTTP (port 80).", checked=False),
+         "Make the CRL URL reachable over plain HTTP (port 80), publish a fresh CRL "
+         "signed by the issuing CA, or list a local copy in crl-files."),
     # -- keys ------------------------------------------------------------------------------
     Rule("cert-key-mismatch", "keys", E,
          "A key and the certificate that belongs with it hold different public keys.",

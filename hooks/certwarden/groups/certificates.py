@@ -8,6 +8,10 @@ from certwarden.passphrases import passphrase_for
 from certwarden.recognition import sniff
 from certwarden.sources import SourceFile
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from certwarden.recognition.certificates import CertificateObject
+
 
 def wants(source: SourceFile, context: RuleContext) -> bool:
     """Certificate-named files, and any other file with a PEM certificate in it."""
@@ -52,4 +56,34 @@ def check(source: SourceFile, context: RuleContext) -> list[Finding]:
     for obj in loaded.objects:
         findings.extend(to_finding(source.path, obj.line, issue, obj.fingerprint)
                         for issue in evaluate(obj, context))
+    config = context.config
+    if loaded.objects and (config.chain or config.crl_files or config.crl_fetch):
+        findings.extend(_trust_findings(source, loaded.objects, context))
+    return findings
+
+
+def _trust_findings(source: SourceFile, objects: list[CertificateObject],
+                    context: RuleContext) -> list[Finding]:
+    """The configured chain and CRLs (imported only when trust is configured)."""
+    import os
+
+    from certwarden.rules.base import to_finding
+    from certwarden.rules.trust_rules import (
+        chain_file_issues,
+        chain_issues,
+        load_chain,
+        revocation_issues,
+    )
+
+    chain = load_chain(context)
+    findings: list[Finding] = []
+    if chain is not None:
+        relative = os.path.relpath(os.path.abspath(source.path), context.config.root)
+        findings.extend(to_finding(source.path, None, issue, objects[0].fingerprint)
+                        for issue in chain_file_issues(relative, chain))
+    for obj in objects:
+        issues = list(chain_issues(obj, chain, context)) if chain is not None else []
+        issues += revocation_issues(obj, chain, context)
+        findings.extend(to_finding(source.path, obj.line, issue, obj.fingerprint)
+                        for issue in issues)
     return findings

@@ -1,0 +1,184 @@
+"""Trust: the configured CA chain and CRL revocation, with CRLs served by a real HTTP
+server on 127.0.0.1 started by the tests."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from tests import pki
+from tests.conftest import RunJson, rules_of
+
+
+class CrlServer:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        files = self.files
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = files.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def crl_server() -> Iterator[CrlServer]:
+    server = CrlServer()
+    yield server
+    server.server.shutdown()
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Pki:
+    """Root CA -> issuing CA -> appliance certificates; another CA beside it."""
+
+    def __init__(self) -> None:
+        self.root_key, self.issuing_key = pki.rsa_key(2048, 20), pki.rsa_key(2048, 21)
+        self.root = pki.certificate(pki.Spec(cn="Plant Root CA", ca=True, crl_urls=None,
+                                             key_slot=20))
+        self.issuing = pki.certificate(pki.Spec(cn="Plant Issuing CA", ca=True, crl_urls=None,
+                                                key_slot=21), issuer=(self.root, self.root_key))
+        self.other_root = pki.certificate(pki.Spec(cn="Other CA", ca=True, crl_urls=None,
+                                                   key_slot=24))
+
+    def leaf(self, cn: str, crl_url: str, *, other_ca: bool = False) -> x509.Certificate:
+        spec = pki.Spec(cn=cn, crl_urls=[crl_url], key_slot=25 + len(cn))
+        if other_ca:
+            return pki.certificate(spec, issuer=(self.other_root, pki.rsa_key(2048, 24)))
+        return pki.certificate(spec, issuer=(self.issuing, self.issuing_key))
+
+    def chain(self) -> bytes:
+        return pki.pem(self.issuing) + pki.pem(self.root)
+
+
+@pytest.fixture(scope="module")
+def plant() -> Pki:
+    return Pki()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pki").mkdir()
+    return tmp_path
+
+
+def test_chain_and_crl_fetch(run_json: RunJson, repo: Path, plant: Pki,
+                             crl_server: CrlServer) -> None:
+    url = f"{crl_server.url}/issuing.crl"
+    good = plant.leaf("good.plant.example.com", url)
+    revoked = plant.leaf("revoked.plant.example.com", url)
+    other = plant.leaf("other.plant.example.com", url, other_ca=True)
+    unreachable = plant.leaf("gone.plant.example.com",
+                             f"http://127.0.0.1:{_closed_port()}/issuing.crl")
+    crl_server.files["/issuing.crl"] = pki.crl(plant.issuing, plant.issuing_key,
+                                               [revoked.serial_number])
+    (repo / "pki" / "chain.pem").write_bytes(plant.chain())
+    (repo / ".certwarden.toml").write_text('chain = "pki/chain.pem"\ncrl-fetch = true\n')
+    for name, cert in (("good", good), ("revoked", revoked), ("other", other),
+                       ("gone", unreachable)):
+        (repo / "pki" / f"{name}.crt").write_bytes(pki.pem(cert))
+    code, document = run_json("--group", "certificates", "pki/good.crt", "pki/revoked.crt",
+                              "pki/other.crt", "pki/gone.crt", "pki/chain.pem")
+    assert code == 1
+    assert rules_of(document, "pki/good.crt") == set()
+    assert rules_of(document, "pki/chain.pem") == set()
+    assert rules_of(document, "pki/revoked.crt") == {"cert-revoked"}
+    assert rules_of(document, "pki/other.crt") == {"cert-chain"}
+    assert rules_of(document, "pki/gone.crt") == {"cert-crl-unreachable"}
+    by_rule = {f["rule"]: f for f in document["findings"]}
+    assert "revoked by the CRL" in by_rule["cert-revoked"]["message"]
+    assert "key_compromise" in by_rule["cert-revoked"]["message"]
+    assert "Cannot validate chain of trust" in by_rule["cert-chain"]["message"]
+    assert "/issuing.crl" in by_rule["cert-crl-unreachable"]["message"]
+    assert by_rule["cert-crl-unreachable"]["severity"] == "warning"
+
+
+def test_stale_and_wrongly_signed_crls(run_json: RunJson, repo: Path, plant: Pki,
+                                       crl_server: CrlServer) -> None:
+    stale = plant.leaf("stale.plant.example.com", f"{crl_server.url}/stale.crl")
+    forged = plant.leaf("forged.plant.example.com", f"{crl_server.url}/forged.crl")
+    crl_server.files["/stale.crl"] = pki.crl(plant.issuing, plant.issuing_key, [],
+                                             next_update=pki.NOW.replace(year=2025))
+    crl_server.files["/forged.crl"] = pki.crl(plant.issuing, pki.rsa_key(2048, 24),
+                                              [forged.serial_number])
+    (repo / "pki" / "chain.pem").write_bytes(plant.chain())
+    (repo / ".certwarden.toml").write_text('chain = "pki/chain.pem"\ncrl-fetch = true\n')
+    (repo / "pki" / "stale.crt").write_bytes(pki.pem(stale))
+    (repo / "pki" / "forged.crt").write_bytes(pki.pem(forged))
+    _, document = run_json("--group", "certificates", "pki/stale.crt", "pki/forged.crt")
+    assert rules_of(document, "pki/stale.crt") == {"cert-crl-unreachable"}
+    assert rules_of(document, "pki/forged.crt") == {"cert-crl-unreachable"}
+    messages = " ".join(f["message"] for f in document["findings"])
+    assert "stale" in messages and "not signed by the certificate's issuing CA" in messages
+
+
+CHAIN_CASES = [
+    ("wrong-order", lambda p: pki.pem(p.root) + pki.pem(p.issuing), "not issued by the next"),
+    ("missing-intermediate", lambda p: pki.pem(p.root), None),
+    ("another-ca", lambda p: pki.pem(p.other_root), None),
+    ("no-root", lambda p: pki.pem(p.issuing), "self-signed root"),
+]
+
+
+@pytest.mark.parametrize(("case", "chain", "chain_problem"), CHAIN_CASES,
+                         ids=[c[0] for c in CHAIN_CASES])
+def test_broken_chains(run_json: RunJson, repo: Path, plant: Pki, case: str,
+                       chain: object, chain_problem: str | None) -> None:
+    (repo / "pki" / "chain.pem").write_bytes(chain(plant))  # type: ignore[operator]
+    (repo / ".certwarden.toml").write_text('chain = "pki/chain.pem"\n')
+    (repo / "pki" / "s.crt").write_bytes(pki.pem(plant.leaf("s.plant.example.com",
+                                                            pki.CRL_URL)))
+    code, document = run_json("--group", "certificates", "pki/s.crt", "pki/chain.pem")
+    assert code == 1
+    assert rules_of(document, "pki/s.crt") == {"cert-chain"}
+    if chain_problem:
+        assert rules_of(document, "pki/chain.pem") == {"cert-chain"}
+        assert chain_problem in " ".join(f["message"] for f in document["findings"])
+
+
+def test_crl_files_work_offline(run_json: RunJson, repo: Path, plant: Pki) -> None:
+    revoked = plant.leaf("revoked.plant.example.com",
+                         f"http://127.0.0.1:{_closed_port()}/never-fetched.crl")
+    (repo / "pki" / "issuing.crl").write_bytes(pki.crl(plant.issuing, plant.issuing_key,
+                                                       [revoked.serial_number]))
+    (repo / "pki" / "chain.pem").write_bytes(plant.chain())
+    (repo / ".certwarden.toml").write_text(
+        'chain = "pki/chain.pem"\ncrl-files = ["pki/issuing.crl"]\n')
+    (repo / "pki" / "revoked.crt").write_bytes(pki.pem(revoked))
+    code, document = run_json("--group", "certificates", "pki/revoked.crt")
+    assert code == 1
+    assert rules_of(document) == {"cert-revoked"}  # nothing fetched: no unreachable finding
+
+
+def test_nothing_is_fetched_unless_asked(run_json: RunJson, repo: Path, plant: Pki,
+                                         crl_server: CrlServer) -> None:
+    url = f"{crl_server.url}/issuing.crl"
+    revoked = plant.leaf("revoked.plant.example.com", url)
+    crl_server.files["/issuing.crl"] = pki.crl(plant.issuing, plant.issuing_key,
+                                               [revoked.serial_number])
+    (repo / "pki" / "revoked.crt").write_bytes(pki.pem(revoked))
+    code, _ = run_json("--group", "certificates", "pki/revoked.crt")
+    assert code == 0
+    code, document = run_json("--group", "certificates", "--fetch-crl", "pki/revoked.crt")
+    assert code == 1 and rules_of(document) == {"cert-revoked"}
