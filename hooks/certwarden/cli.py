@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from certwarden.sources import SourceFile
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
-GROUP_CHOICES = ("certificates", "keys", "unique")
+GROUP_CHOICES = ("certificates", "keys", "secrets", "unique")
 
 
 class UsageError(Exception):

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
         def check(self, source: SourceFile, context: RuleContext) -> list[Finding]: ...
 
 # Per-file groups -> the rule reported when the group itself fails on a file.
-GROUPS: dict[str, str] = {"certificates": "cert-unreadable", "keys": "key-unreadable"}
+GROUPS: dict[str, str] = {"certificates": "cert-unreadable", "keys": "key-unreadable",
+                          "secrets": "secret"}  # pragma: allowlist secret
 # Groups that judge the whole git index at once.
 REPOSITORY_GROUPS = ("unique",)
 ALL_GROUPS = (*GROUPS, *REPOSITORY_GROUPS)
@@ -77,6 +78,10 @@ def _run_unpoliced(sources: Iterable[SourceFile], groups: Sequence[str],
         for name, group in selected:
             if group.wants(source, context):
                 report.findings.extend(_check_one(name, group, source, context))
+    for _, group in selected:
+        finish = getattr(group, "finish", None)
+        if finish is not None:
+            finish(context)
     return report
 
 

@@ -172,7 +172,8 @@ RULES: tuple[Rule, ...] = (
          "A generic secret found by detect-secrets.",
          "No secret ever lands in a commit.",
          "Remove the secret, rotate it, or mark a false positive with "
-         "`# pragma: allowlist secret`.", checked=False),
+         "`# pragma: allowlist secret`, or record it in .secrets.baseline "
+         "(`detect-secrets scan > .secrets.baseline`)."),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -1,0 +1,47 @@
+"""The secrets group: generic secrets through detect-secrets (see recognition.secrets_scan)."""
+
+from __future__ import annotations
+
+from certwarden.context import RuleContext
+from certwarden.findings import Finding
+from certwarden.sources import SourceFile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from certwarden.recognition.secrets_scan import SecretScanner
+
+
+def wants(source: SourceFile, context: RuleContext) -> bool:
+    # detect-secrets reads text only; a NUL in the first 8 KiB means it would fail to decode.
+    return not source.is_symlink and source.error is None and b"\0" not in source.data[:8192]
+
+
+def _scanner(context: RuleContext) -> SecretScanner:
+    from certwarden.recognition.secrets_scan import SecretScanner
+
+    scanner = context.memo.get(("secrets", "scanner"))
+    if not isinstance(scanner, SecretScanner):
+        scanner = SecretScanner(context.config.root)
+        context.memo[("secrets", "scanner")] = scanner
+    return scanner
+
+
+def check(source: SourceFile, context: RuleContext) -> list[Finding]:
+    import hashlib
+
+    from certwarden.rules.base import Issue, to_finding
+
+    findings = []
+    for secret in _scanner(context).scan(source.path, source.data):
+        fingerprint = hashlib.sha256(f"{secret.type}\0{secret.secret_hash}".encode()).hexdigest()
+        findings.append(to_finding(source.path, secret.line_number, Issue(
+            "secret", f"{secret.type} (detect-secrets) on line {secret.line_number}"),
+            fingerprint))
+    return findings
+
+
+def finish(context: RuleContext) -> None:
+    """Give detect-secrets its process-global settings back."""
+    scanner = context.memo.pop(("secrets", "scanner"), None)
+    if scanner is not None:
+        scanner.close()  # type: ignore[attr-defined]

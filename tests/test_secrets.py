@@ -1,0 +1,96 @@
+"""The secret rule gives detect-secrets' own findings, honours its baseline and pragma."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from certwarden.cli import main
+from tests import secretcorpus
+
+DETECT_SECRETS = Path(sys.executable).parent / "detect-secrets"
+
+
+def _detect_secrets_scan(folder: Path, names: list[str], *options: str
+                         ) -> set[tuple[str, int, str]]:
+    command = str(DETECT_SECRETS) if DETECT_SECRETS.exists() else shutil.which("detect-secrets")
+    assert command, "detect-secrets is a dependency"
+    output = subprocess.run([command, "scan", *options, *names], cwd=folder,
+                            capture_output=True, text=True, check=True).stdout
+    results = json.loads(output)["results"]
+    return {(name, r["line_number"], r["type"]) for name, found in results.items()
+            for r in found if r["type"] != "Private Key"}
+
+
+def _ours(capsys: pytest.CaptureFixture[str], names: list[str]) -> set[tuple[str, int, str]]:
+    capsys.readouterr()
+    main(["check", "--group", "secrets", "--format", "json", *names])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert {f["rule"] for f in findings} <= {"secret"}
+    return {(f["path"], f["line"], f["message"].split(" (detect-secrets)")[0])
+            for f in findings}
+
+
+# Plain `detect-secrets scan` verifies secrets online; offline (as here and in CI) every
+# secret stays unverified and is kept, exactly as with --no-verify, which is faster.
+@pytest.mark.parametrize(("seed", "options"), [(7, ()), (8, ("--no-verify",)),
+                                               (9, ("--no-verify",))])
+def test_identical_to_detect_secrets_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str], seed: int,
+                                          options: tuple[str, ...]) -> None:
+    names = secretcorpus.build(tmp_path, seed=seed)
+    monkeypatch.chdir(tmp_path)
+    theirs = _detect_secrets_scan(tmp_path, names, *options)
+    ours = _ours(capsys, names)
+    assert ours == theirs
+    types = {t for _, _, t in theirs}
+    assert {"AWS Access Key", "GitHub Token", "Slack Token", "Stripe Access Key",
+            "JSON Web Token", "Basic Auth Credentials", "Secret Keyword",
+            "Base64 High Entropy String", "Hex High Entropy String"} <= types
+
+
+def test_baseline_and_pragma_are_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "old.py").write_text(f'token = "{secretcorpus.GITHUB}"\n')
+    (tmp_path / "ok.py").write_text(
+        f'token = "{secretcorpus.GITHUB}"  # pragma: allowlist secret\n')
+    assert main(["check", "--group", "secrets", "old.py", "ok.py"]) == 1
+    output = capsys.readouterr().out
+    assert "old.py:1: secret: GitHub Token" in output and "ok.py" not in output.split("\n")[0]
+    command = str(DETECT_SECRETS) if DETECT_SECRETS.exists() else "detect-secrets"
+    baseline = subprocess.run([command, "scan", "old.py"], cwd=tmp_path, capture_output=True,
+                              text=True, check=True).stdout
+    (tmp_path / ".secrets.baseline").write_text(baseline)
+    assert main(["check", "--group", "secrets", "old.py", "ok.py"]) == 0
+    (tmp_path / "new.py").write_text(f'aws = "{secretcorpus.AWS}"\n')
+    assert main(["check", "--group", "secrets", "old.py", "new.py"]) == 1
+
+
+def test_secret_values_never_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    names = secretcorpus.build(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for output_format in ("text", "json", "sarif"):
+        main(["check", "--group", "secrets", "--format", output_format, *names])
+        captured = capsys.readouterr()
+        for value in (secretcorpus.AWS, secretcorpus.GITHUB, secretcorpus.SLACK,
+                      secretcorpus.STRIPE, secretcorpus.HIGH_ENTROPY, secretcorpus.JWT):
+            assert value not in captured.out + captured.err
+
+
+def test_detect_secrets_settings_are_restored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from detect_secrets.settings import get_settings
+
+    before = get_settings().json()
+    (tmp_path / "a.py").write_text('x = "1"\n')
+    monkeypatch.chdir(tmp_path)
+    main(["check", "--group", "secrets", "a.py"])
+    assert get_settings().json() == before
