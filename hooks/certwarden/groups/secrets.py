@@ -29,8 +29,17 @@ def _scanner(context: RuleContext) -> SecretScanner:
 def check(source: SourceFile, context: RuleContext) -> list[Finding]:
     import hashlib
 
+    from certwarden.findings import Severity
     from certwarden.rules.base import Issue, to_finding
 
+    limit = context.config.secrets_max_file_bytes
+    if source.size > limit:
+        # Generated text this large (dumps, bundles, logs) would hold the commit up for
+        # seconds per megabyte; say so instead of scanning silently or not at all.
+        return [to_finding(source.path, None, Issue(
+            "secret", f"not scanned for generic secrets: {source.size} bytes, more than "
+            f"secrets-max-file-bytes ({limit})", severity=Severity.INFO),
+            hashlib.sha256(source.path.encode("utf-8", "surrogateescape")).hexdigest())]
     findings = []
     for secret in _scanner(context).scan(source.path, source.data):
         fingerprint = hashlib.sha256(f"{secret.type}\0{secret.secret_hash}".encode()).hexdigest()

@@ -42,6 +42,23 @@ def line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+class LineCounter:
+    """Line numbers for offsets asked in increasing order, counted incrementally: a file
+    with thousands of blocks must not be recounted from its start for each one."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.offset = 0
+        self.line = 1
+
+    def line_at(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.data.count(b"\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
 _PLAIN_WHITESPACE = b" \t\r\n"
 
 
@@ -81,6 +98,7 @@ def decode_body(body: bytes) -> tuple[dict[str, str], bytes | None]:
 def find_blocks(data: bytes, *, labels: frozenset[str] | None = None) -> list[ArmoredBlock]:
     """Every `-----BEGIN X-----` ... `-----END X-----` block, in file order."""
     blocks: list[ArmoredBlock] = []
+    lines = LineCounter(data)
     position = 0
     while True:
         begin = _BEGIN.search(data, position)
@@ -94,12 +112,12 @@ def find_blocks(data: bytes, *, labels: frozenset[str] | None = None) -> list[Ar
         if end != -1 and (following_begin is None or end < following_begin.start()):
             if labels is None or label in labels:
                 headers, der = decode_body(data[begin.end():end])
-                blocks.append(ArmoredBlock(label, line_of(data, begin.start()), begin.start(),
+                blocks.append(ArmoredBlock(label, lines.line_at(begin.start()), begin.start(),
                                            end + len(end_marker), headers, der, True))
             position = end + len(end_marker)
         else:
             if labels is None or label in labels:
-                blocks.append(ArmoredBlock(label, line_of(data, begin.start()), begin.start(),
+                blocks.append(ArmoredBlock(label, lines.line_at(begin.start()), begin.start(),
                                            begin.end(), {}, None, False))
             position = begin.end()
 

@@ -159,10 +159,11 @@ def find_keys(data: bytes, *, config: Config, depth: int = 0, line_offset: int =
               form_prefix: str = "") -> KeyScan:
     scan = KeyScan()
     spans: list[tuple[int, int]] = []
+    counter = armor.LineCounter(data)
 
     def line_at(offset: int) -> int:
         # Keys nested in a base64 wrapper are reported at the wrapper's line.
-        return line_offset or armor.line_of(data, offset)
+        return line_offset or counter.line_at(offset)
 
     if b"-----BEGIN " in data:
         for block in armor.find_blocks(data):

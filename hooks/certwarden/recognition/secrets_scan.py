@@ -16,6 +16,7 @@ and restores them in `close()`.
 
 from __future__ import annotations
 
+import bisect
 import io
 import json
 import locale
@@ -61,6 +62,11 @@ def default_configuration() -> dict[str, Any]:
         ParserBuilder().add_console_use_arguments().parse_args(["scan"])
         configuration: dict[str, Any] = get_settings().json()
     return configuration
+
+
+# Every KeywordDetector keyword contains one of these (compared case-folded, which maps
+# everything re.IGNORECASE equates onto one form): a text without any cannot match.
+KEYWORD_GATES = ("key", "pass", "pwd", "secret", "contrase")
 
 
 def _probes(plugin: BasePlugin) -> list[re.Pattern[str]] | None:
@@ -135,20 +141,45 @@ class SecretScanner:
         known = self.known[filename] if filename in self.known.files else set()
         return [secret for secret in found if secret not in known]
 
+    def _candidates(self, lines: list[str]) -> dict[int, set[int]]:
+        """Line index -> indexes of the plugins whose patterns can match that line.
+
+        Each pattern runs once over the whole text (lines as detect-secrets sees them,
+        right-stripped). A match marks every line it spans: a per-line match is either
+        found where it starts or lies inside an earlier match that is marked.
+        """
+        stripped = [line.rstrip() for line in lines]
+        whole = "\n".join(stripped)
+        folded: str | None = None
+        starts = [0]
+        for line in stripped[:-1]:
+            starts.append(starts[-1] + len(line) + 1)
+        candidates: dict[int, set[int]] = {}
+        for index, (_, probes) in enumerate(self.probes):
+            if probes is None:
+                for line_index in range(len(lines)):
+                    candidates.setdefault(line_index, set()).add(index)
+                continue
+            if isinstance(self.plugins[index], keyword.KeywordDetector):
+                folded = whole.casefold() if folded is None else folded
+                if not any(gate in folded for gate in KEYWORD_GATES):
+                    continue  # its case-insensitive alternation is slow on long texts
+            for probe in probes:
+                for match in probe.finditer(whole):
+                    first = bisect.bisect_right(starts, match.start()) - 1
+                    last = bisect.bisect_right(starts, max(match.end() - 1, match.start())) - 1
+                    for line_index in range(first, last + 1):
+                        candidates.setdefault(line_index, set()).add(index)
+        return candidates
+
     def _scan_lines(self, filename: str, lines: list[str]) -> Iterator[PotentialSecret]:
         """detect-secrets' line loop (core.scan._process_line_based_plugins), run only with
         the plugins, and on the lines, that its patterns can match."""
-        whole = "\n".join(lines)
-        active = [(plugin, probes) for plugin, probes in self.probes
-                  if probes is None or any(probe.search(whole) for probe in probes)]
-        if not active:
-            return
-        for line_number, raw_line in enumerate(lines, start=1):
-            line = raw_line.rstrip()
-            plugins = [plugin for plugin, probes in active
-                       if probes is None or any(probe.search(line) for probe in probes)]
-            if not plugins:
-                continue
+        candidates = self._candidates(lines)
+        for line_index in sorted(candidates):
+            line_number = line_index + 1
+            line = lines[line_index].rstrip()
+            plugins = [self.plugins[i] for i in sorted(candidates[line_index])]
             snippet = get_code_snippet(lines=lines, line_number=line_number)
             if ds_scan._is_filtered_out(required_filter_parameters=["line"], filename=filename,
                                         line=line, context=snippet):
