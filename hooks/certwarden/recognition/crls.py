@@ -19,10 +19,16 @@ class CrlUnavailable(Exception):
     """The CRL could not be had; the message says why (for a finding)."""
 
 
-def parse_crl(data: bytes) -> x509.CertificateRevocationList:
-    if b"-----BEGIN X509 CRL-----" in data:
-        return x509.load_pem_x509_crl(data)
-    return x509.load_der_x509_crl(data)
+def parse_crl(data: bytes, where: str) -> x509.CertificateRevocationList:
+    """A CRL from at most MAX_CRL_BYTES (+1 to notice more) of DER or PEM."""
+    if len(data) > MAX_CRL_BYTES:
+        raise CrlUnavailable(f"the CRL from {where} is larger than {MAX_CRL_BYTES} bytes")
+    try:
+        if b"-----BEGIN X509 CRL-----" in data:
+            return x509.load_pem_x509_crl(data)
+        return x509.load_der_x509_crl(data)
+    except ValueError:
+        raise CrlUnavailable(f"{where} did not provide a CRL (DER or PEM)") from None
 
 
 def load_crl_file(path: str) -> x509.CertificateRevocationList:
@@ -31,12 +37,7 @@ def load_crl_file(path: str) -> x509.CertificateRevocationList:
             data = stream.read(MAX_CRL_BYTES + 1)
     except OSError as exc:
         raise CrlUnavailable(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > MAX_CRL_BYTES:
-        raise CrlUnavailable(f"{path} is larger than {MAX_CRL_BYTES} bytes")
-    try:
-        return parse_crl(data)
-    except ValueError:
-        raise CrlUnavailable(f"{path} is not a CRL (DER or PEM)") from None
+    return parse_crl(data, path)
 
 
 class _SameSchemeRedirects(urllib.request.HTTPRedirectHandler):
@@ -59,9 +60,4 @@ def fetch_crl(url: str) -> x509.CertificateRevocationList:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise CrlUnavailable(f"the CRL location {url} is not reachable ({reason})") from None
-    if len(data) > MAX_CRL_BYTES:
-        raise CrlUnavailable(f"the CRL at {url} is larger than {MAX_CRL_BYTES} bytes")
-    try:
-        return parse_crl(data)
-    except ValueError:
-        raise CrlUnavailable(f"{url} did not return a CRL") from None
+    return parse_crl(data, url)
