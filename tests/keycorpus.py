@@ -315,6 +315,21 @@ def build(folder: Path) -> list[Sample]:
     add("pass.pfx", pkcs12.serialize_key_and_certificates(b"k", key, None, None, AES),
         ENCRYPTED, "PKCS#12 password")
 
+    # Headers and labels that lie: the structure decides.
+    plain_der = key.private_bytes(E.DER, F.TraditionalOpenSSL, NO)
+    add("lying-header.key", b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+        b"DEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\n"
+        + base64.encodebytes(plain_der) + b"-----END RSA PRIVATE KEY-----\n",
+        UNENCRYPTED, "Proc-Type header over a plaintext body")
+    add("mislabel-encrypted.pem", b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+        + base64.encodebytes(key.private_bytes(E.DER, F.PKCS8, NO))
+        + b"-----END ENCRYPTED PRIVATE KEY-----\n", UNENCRYPTED, "ENCRYPTED label, plain body")
+    add("mislabel-plain.pem", b"-----BEGIN PRIVATE KEY-----\n"
+        + base64.encodebytes(key.private_bytes(E.DER, F.PKCS8, AES))
+        + b"-----END PRIVATE KEY-----\n", ENCRYPTED, "plain label, encrypted body")
+    add("double-escaped.json", json.dumps({"inner": json.dumps({"key": pkcs1.decode()})})
+        .encode(), UNENCRYPTED, "JSON in JSON")
+
     plain_file = folder / "plain-for-openssl.key"
     plain_file.write_bytes(pkcs1)
     passout = f"pass:{PASS.decode()}"
@@ -344,6 +359,13 @@ def build(folder: Path) -> list[Sample]:
     add("openssl-pass.p12", _openssl("pkcs12", "-export", "-inkey", str(plain_file), "-in",
                                      str(certificate), "-passout", passout), ENCRYPTED,
         "PKCS#12 openssl")
+    add("openssl-legacy.p12", _openssl("pkcs12", "-export", "-legacy", "-inkey",
+                                       str(plain_file), "-in", str(certificate), "-passout",
+                                       passout), ENCRYPTED, "PKCS#12 legacy 3DES/RC2")
+    add("openssl-nomac-empty.pfx", _openssl("pkcs12", "-export", "-nomac", "-inkey",
+                                            str(plain_file), "-in", str(certificate),
+                                            "-passout", "pass:"), UNENCRYPTED,
+        "PKCS#12 empty password, no MAC")
     plain_file.unlink()
     certificate.unlink()
     if shutil.which("ssh-keygen"):

@@ -149,20 +149,54 @@ def tracked_entries(root: str) -> list[IndexEntry]:
 
 def read_blobs(root: str, entries: Sequence[IndexEntry], *,
                max_bytes: int) -> Iterator[SourceFile]:
-    """Blob contents through one `git cat-file --batch` process."""
+    """Blob contents, streamed through one `git cat-file --batch` process: memory holds
+    one blob (at most max_bytes of it) at a time, however large the history."""
+    import subprocess
+    import threading
+
     wanted = [e for e in entries if e.mode != "160000"]  # submodules have no blob here
     if not wanted:
         return
-    request = b"".join(e.blob.encode() + b"\n" for e in wanted)
-    output = git(root, "cat-file", "--batch", stdin=request)
-    offset = 0
-    for entry in wanted:
-        header_end = output.index(b"\n", offset)
-        header = output[offset:header_end].split()
-        size = int(header[2]) if len(header) == 3 else 0
-        body = output[header_end + 1:header_end + 1 + size]
-        offset = header_end + 1 + size + 1
-        yield SourceFile(entry.path, body[:max_bytes], size, is_symlink=entry.mode == "120000")
+    try:
+        process = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    assert process.stdin is not None and process.stdout is not None
+
+    def send_requests() -> None:  # a thread, so neither pipe can fill up and block
+        assert process.stdin is not None
+        try:
+            for entry in wanted:
+                process.stdin.write(entry.blob.encode() + b"\n")
+            process.stdin.close()
+        except OSError:
+            pass
+
+    writer = threading.Thread(target=send_requests, daemon=True)
+    writer.start()
+    stream = process.stdout
+    try:
+        for entry in wanted:
+            header = stream.readline().split()
+            if len(header) != 3:  # "<blob> missing": not in the object store
+                yield SourceFile(entry.path, b"", 0, error="blob missing from the repository")
+                continue
+            size = int(header[2])
+            body = stream.read(min(size, max_bytes))
+            remaining = size - len(body)
+            while remaining > 0:  # skip what is over the cap, in bounded chunks
+                skipped = stream.read(min(remaining, 1 << 20))
+                if not skipped:
+                    break
+                remaining -= len(skipped)
+            stream.read(1)  # the newline after each object
+            yield SourceFile(entry.path, body, size, is_symlink=entry.mode == "120000")
+    finally:
+        stream.close()
+        process.wait()
+        writer.join(timeout=1)
 
 
 def read_staged(root: str, *, max_bytes: int) -> Iterator[SourceFile]:

@@ -59,20 +59,22 @@ def _pem_opener(label: str, headers: dict[str, str], der: bytes) -> object:
 
 
 def _legacy_pem(block: armor.ArmoredBlock, config: Config) -> FoundKey | None:
-    """`Proc-Type: 4,ENCRYPTED`: the loader must agree a password is needed."""
+    """`Proc-Type: 4,ENCRYPTED`: encrypted only if the body is not a plaintext key."""
     assert block.der is not None
+    # A header can lie: a plaintext key body under an ENCRYPTED header is unencrypted.
+    plain = classify_der(block.der, form="PEM under a Proc-Type: 4,ENCRYPTED header",
+                         line=block.line, config=config)
+    if plain is not None and not plain.encrypted:
+        return plain
     opener = _pem_opener(block.label, block.headers, block.der)
     try:
         opener(b"")  # type: ignore[operator]
-    except TypeError:
-        pass  # needs a password: encrypted
-    except ValueError:
-        # Wrong (empty) password, or a cipher the loader does not know; either way the
-        # body must not be a plaintext key for us to call it encrypted.
-        if classify_der(block.der, form="PEM", line=block.line, config=config) is not None:
-            return None
+    except (TypeError, ValueError):
+        pass  # a password is needed, or the empty one is wrong: encrypted
+    except Exception:  # a cipher the loader does not support: still ciphertext
+        pass
     else:
-        return None  # opened without a passphrase: the header lies
+        return None  # opened with an empty passphrase: not a protection
     description, weakness, severity = legacy_pem_weakness(block.headers.get("DEK-Info", ""),
                                                           config)
     key_type = block.label.split()[0].lower() if block.label != "PRIVATE KEY" else None
