@@ -98,6 +98,11 @@ def certificate(spec: Spec | None = None, *, issuer: tuple[x509.Certificate, rsa
                .not_valid_before(spec.not_before)
                .not_valid_after(spec.not_after)
                .add_extension(x509.BasicConstraints(ca=spec.ca, path_length=None), critical=True))
+    if spec.ca:  # as real CAs are: allowed to sign certificates and CRLs
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=False, content_commitment=False, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+            encipher_only=False, decipher_only=False), critical=True)
     if spec.crl_urls is not None:
         builder = builder.add_extension(x509.CRLDistributionPoints([
             x509.DistributionPoint([x509.UniformResourceIdentifier(u) for u in spec.crl_urls],

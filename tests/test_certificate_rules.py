@@ -252,3 +252,37 @@ def test_certificate_in_any_file_name_is_checked(run_json: RunJson, tmp_path: Pa
     assert code == 1
     assert rules_of(document, "notes.txt") == {"cert-wildcard"}
     assert document["files_checked"] == 2
+
+
+def test_openssl_self_signed_ca_true_certificate_is_still_an_appliance_certificate(
+        run_json: RunJson, tmp_path: Path) -> None:
+    """`openssl req -x509` adds basicConstraints CA:TRUE; alone in its file it is judged."""
+    import subprocess
+
+    for name, subject in (("good.crt", "/C=US/O=Example Corp/OU=Plant Engineering/"
+                                       "CN=sensor1.plant.example.com"),
+                          ("no-ou.crt", "/C=US/O=Example Corp/CN=sensor2.plant.example.com")):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        str(tmp_path / f"{name}.tmpkey"), "-sha256", "-days", "3650", "-subj",
+                        subject, "-addext", f"crlDistributionPoints=URI:{pki.CRL_URL}",
+                        "-out", str(tmp_path / name)], check=True, capture_output=True)
+        (tmp_path / f"{name}.tmpkey").unlink()
+    code, document = run_json("--group", "certificates", "good.crt", "no-ou.crt",
+                              now="2027-01-01")
+    assert code == 1
+    assert rules_of(document, "good.crt") == set()
+    assert rules_of(document, "no-ou.crt") == {"cert-subject-org-unit"}
+
+
+def test_lone_ca_certificate_with_key_cert_sign_is_exempt(run_json: RunJson,
+                                                          tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(tmp_path / "ca.tmpkey"), "-sha256", "-days", "3650", "-subj",
+                    "/O=Example Corp/CN=Example Root CA", "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign", "-out", str(tmp_path / "ca.crt")],
+                   check=True, capture_output=True)
+    (tmp_path / "ca.tmpkey").unlink()
+    code, document = run_json("--group", "certificates", "ca.crt", now="2027-01-01")
+    assert code == 0, document

@@ -98,7 +98,7 @@ def test_cache_under_git_dir_and_staged_deletion(repo: Path,
     _stage(repo, {"a.crt": pki.pem(pki.certificate(pki.Spec(key_slot=1))),
                   "b.crt": pki.pem(pki.certificate(pki.Spec(key_slot=2)))})
     assert _unique(capsys)[0] == 1
-    assert (repo / ".git" / "certwarden" / "index-cache-v1.json").exists()
+    assert (repo / ".git" / "certwarden" / "index-cache-v2.json").exists()
     hookrepo.git(repo, "rm", "-q", "--cached", "b.crt")
     assert _unique(capsys)[0] == 0
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from certwarden.recognition import sniff
 from certwarden.sources import IndexEntry, git, read_blobs, tracked_entries
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # bump when what a record holds changes
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ def check(source: SourceFile, context: RuleContext) -> list[Finding]:
     from certwarden.rules.certificate_rules import evaluate
 
     loaded = load_certificates(source.data, source.path,
-                               passphrase=passphrase_for(source.path, context.config))
+                               passphrase=passphrase_for(source.path, context.config),
+                               chain_file=_is_chain_file(source.path, context))
     # In a file not named as a certificate (source code, docs), broken fragments are not
     # certificates; only the certificates that load are judged.
     named = sniff.is_certificate_name(source.path)
@@ -60,6 +61,17 @@ def check(source: SourceFile, context: RuleContext) -> list[Finding]:
     if loaded.objects and (config.chain or config.crl_files or config.crl_fetch):
         findings.extend(_trust_findings(source, loaded.objects, context))
     return findings
+
+
+def _is_chain_file(path: str, context: RuleContext) -> bool:
+    import os
+
+    chain = context.config.chain
+    if not chain:
+        return False
+    root = context.config.root
+    return os.path.normpath(path) == os.path.normpath(chain) or os.path.abspath(path) == \
+        os.path.abspath(os.path.join(root, chain))
 
 
 def _trust_findings(source: SourceFile, objects: list[CertificateObject],

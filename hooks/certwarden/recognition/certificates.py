@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from cryptography import x509
@@ -27,6 +27,7 @@ class CertificateObject:
     index: int  # position in the file, 0-based
     certificate: x509.Certificate | None = None
     csr: x509.CertificateSigningRequest | None = None
+    in_chain: bool = False  # the file holds more than one certificate
 
     @property
     def fingerprint(self) -> str:
@@ -47,12 +48,28 @@ class CertificateObject:
         return self.csr.extensions
 
     @property
-    def is_ca(self) -> bool:
+    def asserts_ca(self) -> bool:
         try:
             constraints = self.extensions.get_extension_for_class(x509.BasicConstraints)
         except x509.ExtensionNotFound:
             return False
         return constraints.value.ca
+
+    @property
+    def signs_certificates(self) -> bool:
+        try:
+            return self.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+        except x509.ExtensionNotFound:
+            return False
+
+    @property
+    def is_ca(self) -> bool:
+        """Acts as a CA here: CA:TRUE inside a chain file, or CA:TRUE with keyCertSign.
+
+        `openssl req -x509` marks every self-signed certificate CA:TRUE; alone in its file
+        and without keyCertSign, such a certificate is an appliance's and meets every rule.
+        """
+        return self.asserts_ca and (self.in_chain or self.signs_certificates)
 
     @property
     def label(self) -> str:
@@ -197,8 +214,17 @@ def _load_der(data: bytes, path: str, passphrase: bytes | None, found: Certifica
                                              "PKCS#7 or PKCS#12 bundle"))
 
 
-def load_certificates(data: bytes, path: str, *, passphrase: bytes | None) -> CertificateFile:
-    """Everything certificate-like in the bytes of one file."""
+def load_certificates(data: bytes, path: str, *, passphrase: bytes | None,
+                      chain_file: bool = False) -> CertificateFile:
+    """Everything certificate-like in the bytes of one file (`chain_file`: the configured
+    CA chain, whose certificates are CAs even one at a time)."""
+    found = _load(data, path, passphrase)
+    if chain_file or sum(1 for obj in found.objects if obj.certificate is not None) > 1:
+        found.objects = [replace(obj, in_chain=True) for obj in found.objects]
+    return found
+
+
+def _load(data: bytes, path: str, passphrase: bytes | None) -> CertificateFile:
     found = CertificateFile()
     if not data.strip():
         found.unreadable.append(Unreadable(None, "empty file"))
