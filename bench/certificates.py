@@ -9,16 +9,14 @@ cryptography (python -X importtime).
 from __future__ import annotations
 
 import argparse
-import datetime
 import subprocess
 import sys
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
+from bench.generate_repo import appliance_certificate
 from bench.measure import ENVIRONMENT, measure, table
 from bench.private_keys import tool
 
@@ -28,23 +26,9 @@ HERE = Path(__file__).parent
 def write_certificates(folder: Path, count: int = 300) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(4)]
-    now = datetime.datetime.now(datetime.timezone.utc)
     names = []
     for index in range(count):
-        key = keys[index % len(keys)]
-        name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example Corp"),
-                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Plant"),
-                          x509.NameAttribute(NameOID.COMMON_NAME,
-                                             f"sensor{index}.plant.example.com")])
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                .public_key(key.public_key()).serial_number(index + 1)
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=365))
-                .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-                    [x509.UniformResourceIdentifier("http://crl.example.com/a.crl")],
-                    None, None, None)]), critical=False)
-                .sign(key, hashes.SHA256()))
+        cert = appliance_certificate(keys[index % len(keys)], f"sensor{index}.plant.example.com")
         encoding = serialization.Encoding.DER if index % 3 == 0 else serialization.Encoding.PEM
         file_name = f"sensor{index}.{'der' if encoding is serialization.Encoding.DER else 'crt'}"
         (folder / file_name).write_bytes(cert.public_bytes(encoding))

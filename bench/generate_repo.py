@@ -65,7 +65,8 @@ def _name(cn: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _certificate(key: rsa.RSAPrivateKey, cn: str) -> x509.Certificate:
+def appliance_certificate(key: rsa.RSAPrivateKey, cn: str) -> x509.Certificate:
+    """A certificate that meets the policy."""
     now = datetime.datetime.now(datetime.timezone.utc)
     return (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -102,11 +103,11 @@ def generate(out: Path, *, scale: float = 1.0) -> Path:
         files[f"assets/image{index}.bin"] = rng.randbytes(rng.randint(20_000, 120_000))
     for index in range(count(120)):
         key = keys[index % len(keys)]
-        cert = _certificate(key, f"sensor{index}.plant.example.com")
+        cert = appliance_certificate(key, f"sensor{index}.plant.example.com")
         files[f"pki/sensor{index}.crt"] = cert.public_bytes(pem)
         files[f"pki/sensor{index}.key"] = key.private_bytes(pem, pkcs8, encrypt)
     for index in range(count(60)):
-        cert = _certificate(keys[index % len(keys)], f"console{index}.plant.example.com")
+        cert = appliance_certificate(keys[index % len(keys)], f"console{index}.plant.example.com")
         files[f"pki/der/console{index}.der"] = cert.public_bytes(der)
     for index in range(count(40)):
         key = keys[index % len(keys)]
