@@ -28,7 +28,7 @@ class CertificateRecord:
     in_chain_file: bool  # the file also holds a CA certificate
 
 
-def _records_of(path: str, data: bytes) -> list[dict[str, object]]:
+def _records_of(path: str, data: bytes, chain_file: bool) -> list[dict[str, object]]:
     """Parse one blob; the result is cached without its path."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -36,7 +36,7 @@ def _records_of(path: str, data: bytes) -> list[dict[str, object]]:
 
     from certwarden.recognition.certificates import load_certificates
 
-    loaded = load_certificates(data, path, passphrase=None)
+    loaded = load_certificates(data, path, passphrase=None, chain_file=chain_file)
     certificates = [obj for obj in loaded.objects if obj.certificate is not None]
     chain_file = any(obj.is_ca for obj in certificates)
     records: list[dict[str, object]] = []
@@ -101,21 +101,30 @@ def certificate_entries(root: str) -> list[IndexEntry]:
             if e.mode not in ("120000", "160000") and sniff.is_certificate_name(e.path)]
 
 
-def load_index_certificates(root: str, *, max_bytes: int) -> list[CertificateRecord]:
+def load_index_certificates(root: str, *, max_bytes: int,
+                            chain: str | None = None) -> list[CertificateRecord]:
+    """Every certificate in the index; `chain` is the configured CA chain file, whose
+    certificates are CAs even one at a time."""
     entries = certificate_entries(root)
+    chain_path = os.path.normpath(chain) if chain else None
+
+    def cache_key(entry: IndexEntry) -> str:
+        return f"{entry.blob}:chain" if entry.path == chain_path else entry.blob
+
     cache_file = _cache_path(root)
     cache = _load_cache(cache_file)
-    missing = [e for e in entries if e.blob not in cache]
+    missing = [e for e in entries if cache_key(e) not in cache]
     if missing:
         # read_blobs yields in request order (certificate entries have no submodules)
         for entry, source in zip(missing, read_blobs(root, missing, max_bytes=max_bytes),
                                  strict=True):
-            cache[entry.blob] = _records_of(source.path, source.data)
-        live = {e.blob for e in entries}
-        _save_cache(cache_file, {blob: value for blob, value in cache.items() if blob in live})
+            cache[cache_key(entry)] = _records_of(source.path, source.data,
+                                                  entry.path == chain_path)
+        live = {cache_key(e) for e in entries}
+        _save_cache(cache_file, {key: value for key, value in cache.items() if key in live})
     records = []
     for entry in entries:
-        for item in cache.get(entry.blob, []):
+        for item in cache.get(cache_key(entry), []):
             records.append(CertificateRecord(
                 path=entry.path, line=item["line"],  # type: ignore[arg-type]
                 fingerprint=str(item["fingerprint"]),

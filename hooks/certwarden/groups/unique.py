@@ -12,6 +12,7 @@ def check_repository(context: RuleContext) -> list[Finding]:
     from certwarden.rules.repository_rules import evaluate
 
     records = load_index_certificates(context.config.root,
-                                      max_bytes=context.config.max_file_bytes)
+                                      max_bytes=context.config.max_file_bytes,
+                                      chain=context.config.chain)
     return [to_finding(record.path, record.line, issue, record.fingerprint)
             for record, issue in evaluate(records)]
