@@ -225,3 +225,19 @@ def test_hostile_files_never_crash_and_others_are_checked(run_json: RunJson, rep
     assert code == 1
     assert "key-unencrypted" in rules_of(document, "z.key")
     assert "key-unencrypted" not in rules_of(document, name)
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_putty_passphrase_is_checked(run_json: RunJson, repo: Path,
+                                     monkeypatch: pytest.MonkeyPatch, version: int) -> None:
+    from tests import keycorpus
+
+    (repo / "lab.ppk").write_bytes(keycorpus._putty(version, True))
+    _configure(repo, '[passphrases]\n"*.ppk" = "PPK_PASS"\n')
+    monkeypatch.setenv("PPK_PASS", keycorpus.PASS.decode())
+    _, document = run_json("--group", "keys", "lab.ppk")
+    assert "passphrase-wrong" not in rules_of(document)
+    monkeypatch.setenv("PPK_PASS", "Not-the-passphrase-1")
+    code, document = run_json("--group", "keys", "lab.ppk")
+    assert code == 1
+    assert "passphrase-wrong" in rules_of(document)

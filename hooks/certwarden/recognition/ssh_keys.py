@@ -118,6 +118,66 @@ def _putty_private_parses(key_type: str, private: bytes) -> bool:
     return True
 
 
+def _putty_private_key(public_blob: bytes, private: bytes) -> object:
+    """A cryptography private key from PuTTY's plaintext public and private blobs."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+
+    public, secret = WireReader(public_blob), WireReader(private)
+    name = public.string().decode("ascii", "replace")
+    if name == "ssh-rsa":
+        e, n = public.mpint(), public.mpint()
+        d, p, q, iqmp = secret.mpint(), secret.mpint(), secret.mpint(), secret.mpint()
+        return rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), iqmp,
+                                     rsa.RSAPublicNumbers(e, n)).private_key(
+            unsafe_skip_rsa_key_validation=True)
+    if name == "ssh-ed25519":
+        return ed25519.Ed25519PrivateKey.from_private_bytes(secret.string()[:32])
+    if name.startswith("ecdsa-sha2-nistp"):
+        curves = {"256": ec.SECP256R1(), "384": ec.SECP384R1(), "521": ec.SECP521R1()}
+        return ec.derive_private_key(secret.mpint(), curves[name.rsplit("nistp", 1)[1]])
+    if name == "ssh-dss":
+        p, q, g, y = public.mpint(), public.mpint(), public.mpint(), public.mpint()
+        return dsa.DSAPrivateNumbers(secret.mpint(), dsa.DSAPublicNumbers(
+            y, dsa.DSAParameterNumbers(p, q, g))).private_key()
+    raise ValueError(f"{name} keys are not supported")
+
+
+def _putty_opener(version: int, algorithm: bytes, fields: dict[str, str], public_blob: bytes,
+                  stored: bytes) -> Any:
+    """Decrypt an aes256-cbc PPK and check its MAC: a wrong passphrase fails the MAC."""
+    import hashlib
+    import hmac
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    def open_with(passphrase: bytes) -> object:
+        if version >= 3:
+            from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+            if fields.get("Key-Derivation") != "Argon2id":
+                raise ValueError("only Argon2id PPK files can be opened here")
+            derived = Argon2id(salt=bytes.fromhex(fields["Argon2-Salt"]), length=80,
+                               iterations=int(fields["Argon2-Passes"]),
+                               lanes=int(fields["Argon2-Parallelism"]),
+                               memory_cost=int(fields["Argon2-Memory"])).derive(passphrase)
+            key, iv, mac_key, digest = derived[:32], derived[32:48], derived[48:], hashlib.sha256
+        else:
+            key = (hashlib.sha1(b"\0\0\0\0" + passphrase).digest()
+                   + hashlib.sha1(b"\0\0\0\1" + passphrase).digest())[:32]
+            iv, digest = bytes(16), hashlib.sha1
+            mac_key = hashlib.sha1(b"putty-private-key-file-mac-key" + passphrase).digest()
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+        private = decryptor.update(stored) + decryptor.finalize()
+        signed = b"".join(len(v).to_bytes(4, "big") + v for v in (
+            algorithm, fields.get("Encryption", "").encode(),
+            fields.get("Comment", "").encode(), public_blob, private))
+        expected = fields.get("Private-MAC", "")
+        if not hmac.compare_digest(hmac.new(mac_key, signed, digest).hexdigest(), expected):
+            raise ValueError("passphrase does not match the key (MAC check failed)")
+        return _putty_private_key(public_blob, private)
+    return open_with
+
+
 def parse_putty(data: bytes, match: re.Match[bytes], *, line: int, config: Config
                 ) -> FoundKey | None:
     version = int(match.group(1))
@@ -137,6 +197,9 @@ def parse_putty(data: bytes, match: re.Match[bytes], *, line: int, config: Confi
     weakness = None
     severity = None
     description = None
+    opener = None
+    if encrypted and encryption == "aes256-cbc" and len(private) % 16 == 0:
+        opener = _putty_opener(version, match.group(2), fields, public_blob, private)
     if encrypted:
         kdf = fields.get("Key-Derivation", "SHA-1 of the passphrase")
         description = f"PuTTY v{version} {encryption} with {kdf}"
@@ -146,7 +209,8 @@ def parse_putty(data: bytes, match: re.Match[bytes], *, line: int, config: Confi
     return FoundKey(form=f"PuTTY v{version}", line=line, encrypted=encrypted,
                     material_digest=digest(private), key_type=key_type, key_size=size,
                     public_key_der=_spki_from_ssh_blob(public_blob), public_blob=public_blob,
-                    encryption=description, weakness=weakness, weakness_severity=severity)
+                    encryption=description, weakness=weakness, weakness_severity=severity,
+                    opener=opener)
 
 
 # -- SSH2 / SECSH (ssh.com) ------------------------------------------------------------------
