@@ -115,3 +115,28 @@ def test_unique_certificates_through_real_commits(
     hookrepo.git(repo, "mv", "site-a/sensor1.crt", "site-c/sensor1.crt", env=env)
     moved = hookrepo.git(repo, "commit", "-m", "move", check=False, env=env)
     assert moved.returncode == 0, moved.stdout + moved.stderr
+
+
+def test_manual_stage(tmp_path: Path, hook_snapshot: tuple[Path, str, dict[str, str]]) -> None:
+    hook_repo, rev, env = hook_snapshot
+    repo = tmp_path / "user"
+    repo.mkdir()
+    hookrepo.git(repo, "init", "-q", "-b", "main")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n"
+        "      - id: check-private-keys\n        stages: [manual]\n")
+    subprocess.run(["pre-commit", "install"], cwd=repo, env=env, check=True,
+                   capture_output=True)
+    from cryptography.hazmat.primitives import serialization
+
+    plain = pki.rsa_key().private_bytes(serialization.Encoding.PEM,
+                                        serialization.PrivateFormat.TraditionalOpenSSL,
+                                        serialization.NoEncryption())
+    committed = hookrepo.commit(repo, {".pre-commit-config.yaml":
+                                       (repo / ".pre-commit-config.yaml").read_bytes(),
+                                       "leak.key": plain}, env)
+    assert committed.returncode == 0  # manual-stage hooks do not run at commit time
+    manual = subprocess.run(["pre-commit", "run", "--hook-stage", "manual", "--all-files"],
+                            cwd=repo, env=env, capture_output=True, text=True)
+    assert manual.returncode == 1
+    assert "key-unencrypted" in manual.stdout
