@@ -69,6 +69,11 @@ def test_baseline_and_pragma_are_honoured(tmp_path: Path, monkeypatch: pytest.Mo
                               text=True, check=True).stdout
     (tmp_path / ".secrets.baseline").write_text(baseline)
     assert main(["check", "--group", "secrets", "old.py", "ok.py"]) == 0
+    # Committing the baselines themselves: their hashes are not secrets.
+    (tmp_path / ".certwarden-baseline.json").write_text(json.dumps({"version": 1, "entries": [
+        {"rule": "cert-wildcard", "fingerprint": "9f2c" * 16, "path": "a.crt"}]}, indent=2))
+    assert main(["check", "--group", "secrets", ".secrets.baseline",
+                 ".certwarden-baseline.json"]) == 0
     (tmp_path / "new.py").write_text(f'aws = "{secretcorpus.AWS}"\n')
     assert main(["check", "--group", "secrets", "old.py", "new.py"]) == 1
 

@@ -12,6 +12,13 @@ if TYPE_CHECKING:
 
 
 def wants(source: SourceFile, context: RuleContext) -> bool:
+    import os
+
+    from certwarden.baseline import DEFAULT_NAME
+
+    if os.path.basename(source.path) == os.path.basename(context.config.baseline or
+                                                         DEFAULT_NAME):
+        return False  # our baseline holds fingerprints (hashes), never secrets
     # detect-secrets reads text only; a NUL in the first 8 KiB means it would fail to decode.
     return not source.is_symlink and source.error is None and b"\0" not in source.data[:8192]
 

@@ -103,6 +103,11 @@ class SecretScanner:
                                          if p["name"] not in REPLACED_PLUGINS]
         configuration["filters_used"] = [f for f in configuration.get("filters_used", [])
                                          if f["path"] not in DROPPED_FILTERS]
+        if os.path.isfile(baseline_path):
+            # As detect-secrets-hook --baseline does: the baseline's own hashes are not secrets.
+            configuration["filters_used"].append(
+                {"path": "detect_secrets.filters.common.is_baseline_file",
+                 "filename": BASELINE_NAME})
         self._original = get_settings().json()
         configure_settings_from_baseline(configuration)
         get_settings().disable_filters(*DROPPED_FILTERS)
