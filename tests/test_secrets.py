@@ -99,3 +99,17 @@ def test_detect_secrets_settings_are_restored(tmp_path: Path, monkeypatch: pytes
     monkeypatch.chdir(tmp_path)
     main(["check", "--group", "secrets", "a.py"])
     assert get_settings().json() == before
+
+
+def test_baseline_option_as_detect_secrets_hook_takes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "old.py").write_text(f'token = "{secretcorpus.GITHUB}"\n')
+    command = str(DETECT_SECRETS) if DETECT_SECRETS.exists() else "detect-secrets"
+    baseline = subprocess.run([command, "scan", "old.py"], cwd=tmp_path, capture_output=True,
+                              text=True, check=True).stdout
+    (tmp_path / "known.baseline").write_text(baseline)
+    assert main(["check", "--group", "secrets", "old.py"]) == 1
+    assert main(["check", "--group", "secrets", "--baseline", "known.baseline", "old.py",
+                 "known.baseline"]) == 0

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check files (default: the staged blobs)")
     check.add_argument("paths", nargs="*", metavar="PATH")
+    check.add_argument("--secrets-baseline", "--baseline", metavar="FILE",
+                       help="detect-secrets baseline (default: .secrets.baseline at the "
+                            "root; --baseline as in detect-secrets-hook)")
     check.add_argument("--group", action="append", choices=GROUP_CHOICES,
                        help="run only this group of rules (repeatable; default: "
                             "certificates and keys; unique judges the whole git index)")
@@ -125,6 +128,11 @@ def _context(args: argparse.Namespace) -> tuple[Config, datetime]:
     config = load_config(args.config)
     if getattr(args, "fetch_crl", False):
         config.crl_fetch = True
+    if getattr(args, "secrets_baseline", None):
+        import os
+
+        config.secrets_baseline = os.path.relpath(os.path.abspath(args.secrets_baseline),
+                                                  config.root)
     now = args.now or datetime.now(timezone.utc)
     return config, now
 

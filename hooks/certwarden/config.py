@@ -90,6 +90,7 @@ class Config:
     max_file_bytes: int = 64 * 1024 * 1024
     baseline: str | None = None  # default: .certwarden-baseline.json at the root
     secrets_max_file_bytes: int = 4 * 1024 * 1024
+    secrets_baseline: str | None = None  # default: .secrets.baseline at the root
 
     def __init__(self, root: str | None = None, source: str = "defaults", **changes: Any) -> None:
         self.root = root or os.getcwd()
@@ -277,6 +278,7 @@ _SCHEMA: dict[str, tuple[str, Callable[[str, object], Any]]] = {
                                 lambda k, v: _severity_name(k, v) or Severity.INFO),
     "max-file-bytes": ("max_file_bytes", lambda k, v: _int(k, v, minimum=1024)),
     "baseline": ("baseline", _str),
+    "secrets-baseline": ("secrets_baseline", _str),
     "secrets-max-file-bytes": ("secrets_max_file_bytes", lambda k, v: _int(k, v, minimum=1024)),
 }
 CONFIG_KEYS = tuple(_SCHEMA)

@@ -28,7 +28,7 @@ def _scanner(context: RuleContext) -> SecretScanner:
 
     scanner = context.memo.get(("secrets", "scanner"))
     if not isinstance(scanner, SecretScanner):
-        scanner = SecretScanner(context.config.root)
+        scanner = SecretScanner(context.config.root, context.config.secrets_baseline)
         context.memo[("secrets", "scanner")] = scanner
     return scanner
 

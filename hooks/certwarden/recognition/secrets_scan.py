@@ -87,9 +87,9 @@ def _probes(plugin: BasePlugin) -> list[re.Pattern[str]] | None:
 
 
 class SecretScanner:
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, baseline_file: str | None = None) -> None:
         self.root = root
-        baseline_path = os.path.join(root, BASELINE_NAME)
+        baseline_path = os.path.join(root, baseline_file or BASELINE_NAME)
         self.known = SecretsCollection()
         configuration = None
         if os.path.isfile(baseline_path):
@@ -107,7 +107,7 @@ class SecretScanner:
             # As detect-secrets-hook --baseline does: the baseline's own hashes are not secrets.
             configuration["filters_used"].append(
                 {"path": "detect_secrets.filters.common.is_baseline_file",
-                 "filename": BASELINE_NAME})
+                 "filename": os.path.basename(baseline_path)})
         self._original = get_settings().json()
         configure_settings_from_baseline(configuration)
         get_settings().disable_filters(*DROPPED_FILTERS)
