@@ -51,3 +51,10 @@ def test_failed_worker_share_is_done_by_the_parent(tmp_path: Path,
 
     results = parallel.map_chunks(work, [str(i) for i in range(10)])
     assert sorted(x for part in results for x in part) == sorted(str(i) for i in range(10))
+
+
+def test_no_forking_under_pre_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    assert parallel.worker_count(100_000) == 1
+    monkeypatch.delenv("PRE_COMMIT")
+    assert parallel.worker_count(100_000) >= 1

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 def worker_count(items: int) -> int:
-    if not hasattr(os, "fork"):
+    # pre-commit already runs one hook process per core on its own batches.
+    if not hasattr(os, "fork") or os.environ.get("PRE_COMMIT") == "1":
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
