@@ -99,7 +99,10 @@ def _add_repository_findings(report: Report, groups: Sequence[str],
     if "unique" in groups:
         from certwarden.groups.unique import check_repository
 
-        report.findings.extend(check_repository(context))
+        findings, certificate_files = check_repository(context)
+        report.findings.extend(findings)
+        if not report.files_checked:  # the repository-wide hook reads no named files
+            report.files_checked = certificate_files
 
 
 def run_paths(paths: Sequence[str], *, groups: Sequence[str], context: RuleContext) -> Report:
