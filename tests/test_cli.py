@@ -132,3 +132,12 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
                              "a.crt"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed" in result.stdout
+
+
+def test_readme_demo_command_blocks_the_bad_files(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", str(tmp_path / "example")]) == 0
+    out = capsys.readouterr().out
+    for rule in ("key-unencrypted", "cert-expired", "cert-wildcard", "cert-subject-org-unit"):
+        assert rule in out
+    assert "BEGIN" not in out  # the example's key material is never printed
