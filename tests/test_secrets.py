@@ -113,3 +113,20 @@ def test_baseline_option_as_detect_secrets_hook_takes_it(
     assert main(["check", "--group", "secrets", "old.py"]) == 1
     assert main(["check", "--group", "secrets", "--baseline", "known.baseline", "old.py",
                  "known.baseline"]) == 0
+
+
+@pytest.mark.parametrize(("option", "pattern"), [
+    ("--exclude-files", r"^generated/"), ("--exclude-lines", "EXAMPLE-ONLY"),
+    ("--exclude-secrets", "^AKIA"),
+])
+def test_exclude_options_as_detect_secrets_hook_takes_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, pattern: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "generated" / "a.py").write_text(
+        f'aws = "{secretcorpus.AWS}"  # EXAMPLE-ONLY\n')
+    assert main(["check", "--group", "secrets", "generated/a.py"]) == 1
+    assert main(["check", "--group", "secrets", option, pattern, "generated/a.py"]) == 0
+    (tmp_path / ".certwarden.toml").write_text(
+        f"[secrets-exclude]\n{option.split('-')[-1]} = ['{pattern}']\n")
+    assert main(["check", "--group", "secrets", "generated/a.py"]) == 0

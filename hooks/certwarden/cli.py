@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--secrets-baseline", "--baseline", metavar="FILE",
                        help="detect-secrets baseline (default: .secrets.baseline at the "
                             "root; --baseline as in detect-secrets-hook)")
+    for kind in ("lines", "files", "secrets"):
+        check.add_argument(f"--exclude-{kind}", action="append", metavar="REGEX",
+                           dest=f"exclude_{kind}",
+                           help=f"detect-secrets: ignore {kind} matching REGEX (repeatable)")
     check.add_argument("--group", action="append", choices=GROUP_CHOICES,
                        help="run only this group of rules (repeatable; default: "
                             "certificates and keys; unique judges the whole git index)")
@@ -128,6 +132,12 @@ def _context(args: argparse.Namespace) -> tuple[Config, datetime]:
     config = load_config(args.config)
     if getattr(args, "fetch_crl", False):
         config.crl_fetch = True
+    excludes = {kind: getattr(args, f"exclude_{kind}", None) or []
+                for kind in ("lines", "files", "secrets")}
+    if any(excludes.values()):
+        merged = {kind: [*config.secrets_exclude.get(kind, []), *patterns]
+                  for kind, patterns in excludes.items()}
+        config.secrets_exclude = {kind: patterns for kind, patterns in merged.items() if patterns}
     if getattr(args, "secrets_baseline", None):
         import os
 

@@ -91,6 +91,7 @@ class Config:
     baseline: str | None = None  # default: .certwarden-baseline.json at the root
     secrets_max_file_bytes: int = 4 * 1024 * 1024
     secrets_baseline: str | None = None  # default: .secrets.baseline at the root
+    secrets_exclude: dict[str, list[str]] = {}  # noqa: RUF012 (replaced, never mutated)
 
     def __init__(self, root: str | None = None, source: str = "defaults", **changes: Any) -> None:
         self.root = root or os.getcwd()
@@ -245,6 +246,24 @@ def _allowlist(key: str, value: object) -> tuple[AllowEntry, ...]:
     return tuple(entries)
 
 
+def _secrets_exclude(key: str, value: object) -> dict[str, list[str]]:
+    """{lines|files|secrets = [regex, ...]}, as detect-secrets' --exclude-* options."""
+    table = _table(key, value)
+    result: dict[str, list[str]] = {}
+    for kind, patterns in table.items():
+        if kind not in ("lines", "files", "secrets"):
+            raise ConfigError(f"config key '{key}.{kind}': unknown; allowed: lines, files, "
+                              "secrets")
+        result[kind] = list(_str_list(f"{key}.{kind}", patterns))
+        for pattern in result[kind]:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"config key '{key}.{kind}': invalid regular expression "
+                                  f"{pattern!r}: {exc}") from None
+    return result
+
+
 def _passphrases(key: str, value: object) -> dict[str, str]:
     table = _table(key, value)
     result = {}
@@ -279,6 +298,7 @@ _SCHEMA: dict[str, tuple[str, Callable[[str, object], Any]]] = {
     "max-file-bytes": ("max_file_bytes", lambda k, v: _int(k, v, minimum=1024)),
     "baseline": ("baseline", _str),
     "secrets-baseline": ("secrets_baseline", _str),
+    "secrets-exclude": ("secrets_exclude", lambda k, v: _secrets_exclude(k, v)),
     "secrets-max-file-bytes": ("secrets_max_file_bytes", lambda k, v: _int(k, v, minimum=1024)),
 }
 CONFIG_KEYS = tuple(_SCHEMA)

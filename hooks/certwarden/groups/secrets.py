@@ -28,7 +28,8 @@ def _scanner(context: RuleContext) -> SecretScanner:
 
     scanner = context.memo.get(("secrets", "scanner"))
     if not isinstance(scanner, SecretScanner):
-        scanner = SecretScanner(context.config.root, context.config.secrets_baseline)
+        scanner = SecretScanner(context.config.root, context.config.secrets_baseline,
+                                context.config.secrets_exclude)
         context.memo[("secrets", "scanner")] = scanner
     return scanner
 

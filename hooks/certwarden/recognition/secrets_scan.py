@@ -86,8 +86,16 @@ def _probes(plugin: BasePlugin) -> list[re.Pattern[str]] | None:
     return None
 
 
+EXCLUDE_FILTERS = {  # detect-secrets-hook's --exclude-* options, as detect-secrets sets them
+    "lines": "detect_secrets.filters.regex.should_exclude_line",
+    "files": "detect_secrets.filters.regex.should_exclude_file",
+    "secrets": "detect_secrets.filters.regex.should_exclude_secret",
+}
+
+
 class SecretScanner:
-    def __init__(self, root: str, baseline_file: str | None = None) -> None:
+    def __init__(self, root: str, baseline_file: str | None = None,
+                 excludes: dict[str, list[str]] | None = None) -> None:
         self.root = root
         baseline_path = os.path.join(root, baseline_file or BASELINE_NAME)
         self.known = SecretsCollection()
@@ -103,6 +111,10 @@ class SecretScanner:
                                          if p["name"] not in REPLACED_PLUGINS]
         configuration["filters_used"] = [f for f in configuration.get("filters_used", [])
                                          if f["path"] not in DROPPED_FILTERS]
+        for kind, patterns in (excludes or {}).items():
+            if patterns:
+                configuration["filters_used"].append(
+                    {"path": EXCLUDE_FILTERS[kind], "pattern": list(patterns)})
         if os.path.isfile(baseline_path):
             # As detect-secrets-hook --baseline does: the baseline's own hashes are not secrets.
             configuration["filters_used"].append(
