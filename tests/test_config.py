@@ -140,3 +140,24 @@ def test_allowlist_by_fingerprint_and_rule(run_json: RunJson, tmp_path: Path) ->
     code, document = run_json("a.crt")
     assert code == 0
     assert document["findings"] == []
+
+
+def test_readme_configuration_examples_are_valid() -> None:
+    """The documented configuration must load: docs that drift are caught here."""
+    import re
+    import sys
+
+    from certwarden.config import config_from_mapping
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        table = tomllib.loads(block)["tool"]["certwarden"]
+        config = config_from_mapping(table, root=".", source="README")
+        assert config.key_sizes
