@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-SNAPSHOT_PARTS = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "hooks")
+SNAPSHOT_PARTS = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml", "hooks")
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "certwarden tests",
