@@ -30,36 +30,22 @@ class CertificateRecord:
 
 def _records_of(path: str, data: bytes, chain_file: bool) -> list[dict[str, object]]:
     """Parse one blob; the result is cached without its path."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.x509.oid import NameOID
-
     from certwarden.recognition.certificates import load_certificates
 
     loaded = load_certificates(data, path, passphrase=None, chain_file=chain_file)
     certificates = [obj for obj in loaded.objects if obj.certificate is not None]
-    chain_file = any(obj.is_ca for obj in certificates)
+    holds_ca = any(obj.is_ca for obj in certificates)
     records: list[dict[str, object]] = []
     for obj in certificates:
-        assert obj.certificate is not None
         try:
-            names = [str(a.value) for a in
-                     obj.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-            try:
-                san = obj.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-                dns = list(san.value.get_values_for_type(x509.DNSName))
-            except x509.ExtensionNotFound:
-                dns = []
-            spki = obj.certificate.public_key().public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-            is_ca = obj.is_ca
+            names, dns, spki, is_ca = obj.common_names, obj.dns_names, obj.spki, obj.is_ca
         except Exception:  # malformed fields: the per-file rules report it
             continue
         records.append({
             "line": obj.line, "fingerprint": obj.fingerprint, "common_names": names,
             "is_ca": is_ca, "spki_fingerprint": hashlib.sha256(spki).hexdigest(),
             "wildcard_names": [n for n in names + dns if "*" in n],
-            "in_chain_file": chain_file,
+            "in_chain_file": holds_ca,
         })
     return records
 

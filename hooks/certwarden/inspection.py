@@ -98,11 +98,7 @@ def certificate_rows(obj: CertificateObject, config: Config) -> list[Row]:
         elif name == "country":
             requirement += ", ISO 3166 two-letter code"
         rows.append(Row(label, values or "(none)", requirement, checked_by))
-    try:
-        san = obj.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        names = ", ".join(san.value.get_values_for_type(x509.DNSName)) or "(none)"
-    except x509.ExtensionNotFound:
-        names = "(none)"
+    names = ", ".join(obj.dns_names) or "(none)"
     rows.append(Row("SAN DNS names", names, "no wildcard",
                     ["cert-wildcard"] if "*" in names else []))
     return rows
@@ -158,9 +154,9 @@ def inspect_file(path: str, *, config: Config, now: datetime, stream: TextIO) ->
     from certwarden.sources import read_paths
 
     colour = use_colour(stream)
-    report = pipeline.run(read_paths([path], max_bytes=config.max_file_bytes),
-                          groups=list(pipeline.GROUPS), context=RuleContext(config, now))
-    source = next(read_paths([path], max_bytes=config.max_file_bytes))
+    source = next(read_paths([path], max_bytes=config.max_file_bytes))  # read once
+    report = pipeline.run([source], groups=list(pipeline.GROUPS),
+                          context=RuleContext(config, now))
     stream.write(f"{path}: {source.size} bytes\n")
     if source.error is None and not source.is_symlink:
         loaded = load_certificates(source.data, path,

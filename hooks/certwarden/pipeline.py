@@ -87,15 +87,13 @@ def _run_unpoliced(sources: Iterable[SourceFile], groups: Sequence[str],
 
 def run(sources: Iterable[SourceFile], *, groups: Sequence[str], context: RuleContext,
         use_baseline: bool = True) -> Report:
-    report = _run_unpoliced(sources, groups, context)
-    _add_repository_findings(report, groups, context)
-    report.findings = apply_policy(report.findings, context.config,
-                                   report if use_baseline else None)
-    return report
+    return _finish(_run_unpoliced(sources, groups, context), groups, context,
+                   use_baseline=use_baseline)
 
 
-def _add_repository_findings(report: Report, groups: Sequence[str],
-                             context: RuleContext) -> None:
+def _finish(report: Report, groups: Sequence[str], context: RuleContext, *,
+            use_baseline: bool = True) -> Report:
+    """Add the repository-wide findings, then apply the policy to everything."""
     if "unique" in groups:
         from certwarden.groups.unique import check_repository
 
@@ -103,6 +101,9 @@ def _add_repository_findings(report: Report, groups: Sequence[str],
         report.findings.extend(findings)
         if not report.files_checked:  # the repository-wide hook reads no named files
             report.files_checked = certificate_files
+    report.findings = apply_policy(report.findings, context.config,
+                                   report if use_baseline else None)
+    return report
 
 
 def run_paths(paths: Sequence[str], *, groups: Sequence[str], context: RuleContext) -> Report:
@@ -118,9 +119,7 @@ def run_paths(paths: Sequence[str], *, groups: Sequence[str], context: RuleConte
     for part in map_chunks(work, expand_paths(paths)):
         report.findings.extend(part.findings)
         report.files_checked += part.files_checked
-    _add_repository_findings(report, groups, context)
-    report.findings = apply_policy(report.findings, context.config, report)
-    return report
+    return _finish(report, groups, context)
 
 
 def apply_policy(findings: list[Finding], config: Config,

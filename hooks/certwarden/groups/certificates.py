@@ -40,9 +40,10 @@ def check(source: SourceFile, context: RuleContext) -> list[Finding]:
     from certwarden.recognition.certificates import load_certificates
     from certwarden.rules.certificate_rules import evaluate
 
+    chain_file = _is_chain_file(source.path, context)
     loaded = load_certificates(source.data, source.path,
                                passphrase=passphrase_for(source.path, context.config),
-                               chain_file=_is_chain_file(source.path, context))
+                               chain_file=chain_file)
     # In a file not named as a certificate (source code, docs), broken fragments are not
     # certificates; only the certificates that load are judged.
     named = sniff.is_certificate_name(source.path)
@@ -59,7 +60,7 @@ def check(source: SourceFile, context: RuleContext) -> list[Finding]:
                         for issue in evaluate(obj, context))
     config = context.config
     if loaded.objects and (config.chain or config.crl_files or config.crl_fetch):
-        findings.extend(_trust_findings(source, loaded.objects, context))
+        findings.extend(_trust_findings(source, loaded.objects, context, chain_file))
     return findings
 
 
@@ -75,10 +76,8 @@ def _is_chain_file(path: str, context: RuleContext) -> bool:
 
 
 def _trust_findings(source: SourceFile, objects: list[CertificateObject],
-                    context: RuleContext) -> list[Finding]:
+                    context: RuleContext, chain_file: bool) -> list[Finding]:
     """The configured chain and CRLs (imported only when trust is configured)."""
-    import os
-
     from certwarden.rules.base import to_finding
     from certwarden.rules.trust_rules import (
         chain_file_issues,
@@ -89,10 +88,9 @@ def _trust_findings(source: SourceFile, objects: list[CertificateObject],
 
     chain = load_chain(context)
     findings: list[Finding] = []
-    if chain is not None:
-        relative = os.path.relpath(os.path.abspath(source.path), context.config.root)
+    if chain is not None and chain_file:
         findings.extend(to_finding(source.path, None, issue, objects[0].fingerprint)
-                        for issue in chain_file_issues(relative, chain))
+                        for issue in chain_file_issues(chain))
     for obj in objects:
         issues = list(chain_issues(obj, chain, context)) if chain is not None else []
         issues += revocation_issues(obj, chain, context)

@@ -29,10 +29,6 @@ def _is_passphrase_file(path: str) -> bool:
     return name.endswith((".pass", ".pwd")) or "passphrase" in name
 
 
-def _sibling(path: str, context: RuleContext, extensions: tuple[str, ...]) -> list[str]:
-    return context.neighbours.siblings(path, extensions)
-
-
 def wants(source: SourceFile, context: RuleContext) -> bool:
     if source.is_symlink:
         return False
@@ -43,7 +39,7 @@ def wants(source: SourceFile, context: RuleContext) -> bool:
     if any(value in source.data for _, value in configured_passphrases(context.config)):
         return True
     return sniff.is_certificate_name(source.path) and bool(
-        _sibling(source.path, context, KEY_EXTENSIONS))
+        context.neighbours.siblings(source.path, KEY_EXTENSIONS))
 
 
 def check(source: SourceFile, context: RuleContext) -> list[Finding]:
@@ -134,7 +130,7 @@ def _paired_certificates(source: SourceFile, context: RuleContext,
         for spki in bundle_spkis:
             paired.append(_describe_spki(source.path, spki))
         return paired
-    for sibling in _sibling(source.path, context, PAIRED_CERTIFICATE_EXTENSIONS):
+    for sibling in context.neighbours.siblings(source.path, PAIRED_CERTIFICATE_EXTENSIONS):
         for spki in _certificate_keys_in(sibling, None, context):
             paired.append(_describe_spki(sibling, spki))
     return paired
@@ -179,15 +175,10 @@ def _describe_spki(path: str, spki: bytes) -> PairedCertificate:
 
 
 def _leaf_spkis(path: str, data: bytes) -> list[bytes]:
-    from cryptography.hazmat.primitives import serialization
-
     from certwarden.recognition.certificates import load_certificates
 
     loaded = load_certificates(data, path, passphrase=None)
-    leaves = [obj for obj in loaded.objects if obj.certificate is not None and not obj.is_ca]
-    return [obj.certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        for obj in leaves if obj.certificate is not None]
+    return [obj.spki for obj in loaded.objects if obj.certificate is not None and not obj.is_ca]
 
 
 def _certificate_side_pairing(source: SourceFile, context: RuleContext) -> list[Finding]:
@@ -198,7 +189,7 @@ def _certificate_side_pairing(source: SourceFile, context: RuleContext) -> list[
     if not spkis:
         return []
     findings = []
-    for key_path in _sibling(source.path, context, KEY_EXTENSIONS):
+    for key_path in context.neighbours.siblings(source.path, KEY_EXTENSIONS):
         passphrase = passphrase_for(key_path, context.config)
         for key in _keys_in(key_path, None, context).keys:
             spki = key.public_key_der

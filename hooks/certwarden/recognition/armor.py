@@ -38,10 +38,6 @@ class ArmoredBlock:
         return len(self.der) if self.der else 0
 
 
-def line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
 class LineCounter:
     """Line numbers for offsets asked in increasing order, counted incrementally: a file
     with thousands of blocks must not be recounted from its start for each one."""

@@ -13,8 +13,10 @@ from cryptography.hazmat.primitives.serialization import (
     pkcs7,
     pkcs12,
 )
+from cryptography.x509.oid import NameOID
 
 from certwarden.recognition import armor, sniff
+from certwarden.recognition.der_keys import spki_der
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,26 @@ class CertificateObject:
 
     @property
     def asserts_ca(self) -> bool:
+        return asserts_ca(self.extensions)
+
+    @property
+    def common_names(self) -> list[str]:
+        return [str(a.value) for a in self.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+
+    @property
+    def dns_names(self) -> list[str]:
+        """SAN DNS names."""
         try:
-            constraints = self.extensions.get_extension_for_class(x509.BasicConstraints)
+            extension = self.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         except x509.ExtensionNotFound:
-            return False
-        return constraints.value.ca
+            return []
+        return list(extension.value.get_values_for_type(x509.DNSName))
+
+    @property
+    def spki(self) -> bytes:
+        signed = self.certificate if self.certificate is not None else self.csr
+        assert signed is not None
+        return spki_der(signed.public_key())
 
     @property
     def signs_certificates(self) -> bool:
@@ -74,6 +91,14 @@ class CertificateObject:
     @property
     def label(self) -> str:
         return "certificate" if self.kind == "certificate" else "CSR"
+
+
+def asserts_ca(extensions: x509.Extensions) -> bool:
+    """basicConstraints says CA:TRUE."""
+    try:
+        return bool(extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,13 @@ from certwarden.recognition.found_key import FoundKey, digest
 WEAK_CIPHERS = {"des": "DES", "tripledes": "3DES", "rc2": "RC2", "rc4": "RC4"}
 
 
+def spki_der(public_key: Any) -> bytes:
+    """The SubjectPublicKeyInfo DER of a public key: how keys and certificates are paired."""
+    der: bytes = public_key.public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return der
+
+
 def describe_private_key(key: object) -> tuple[str, int | None, bytes | None]:
     """(type, size, SubjectPublicKeyInfo DER) of a loaded cryptography private key."""
     kinds: list[tuple[type, str]] = [
@@ -37,8 +44,7 @@ def describe_private_key(key: object) -> tuple[str, int | None, bytes | None]:
     public_key = getattr(key, "public_key", None)
     if public_key is not None:
         try:
-            public_der = public_key().public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            public_der = spki_der(public_key())
         except (ValueError, TypeError, UnsupportedAlgorithm):
             public_der = None
     return name, size if isinstance(size, int) else None, public_der

@@ -16,10 +16,9 @@ from cryptography.hazmat.primitives import serialization
 
 from certwarden.config import Config
 from certwarden.recognition import armor, key_sniff, sniff
-from certwarden.recognition.der_keys import classify_der, legacy_pem_weakness
+from certwarden.recognition.der_keys import classify_der, legacy_pem_weakness, spki_der
 from certwarden.recognition.found_key import FoundKey, UnreadableKey, digest
 from certwarden.recognition.openpgp import parse_secret_key_block
-from certwarden.recognition.pkcs12_keys import classify_pkcs12
 from certwarden.recognition.ssh_keys import (
     PUTTY_START,
     SSH2_BLOCK,
@@ -230,6 +229,8 @@ def _whole_file_der(data: bytes, scan: KeyScan, config: Config) -> None:
     if found is not None:
         scan.keys.append(found)
         return
+    from certwarden.recognition.pkcs12_keys import classify_pkcs12  # loads cryptography.x509
+
     bundle = classify_pkcs12(der, line=None, config=config)
     if bundle is not None:
         keys, spkis = bundle
@@ -242,8 +243,6 @@ def _certificate_spki(der: bytes) -> list[bytes]:
 
     try:
         length = armor.der_element_length(der) or len(der)
-        certificate = x509.load_der_x509_certificate(der[:length])
-        return [certificate.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)]
+        return [spki_der(x509.load_der_x509_certificate(der[:length]).public_key())]
     except Exception:  # an unreadable certificate is the certificate rules' business
         return []

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from certwarden.config import Config
-from certwarden.recognition.der_keys import describe_private_key, pkcs8_encryption
+from certwarden.recognition.der_keys import describe_private_key, pkcs8_encryption, spki_der
 from certwarden.recognition.found_key import FoundKey, digest
 
 
@@ -19,9 +19,7 @@ def _open(data: bytes, password: bytes | None) -> tuple[object | None, list[byte
     except (ValueError, TypeError):
         return None
     certificates = ([cert] if cert is not None else []) + list(extra)
-    spkis = [c.public_key().public_bytes(serialization.Encoding.DER,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
-             for c in certificates]
+    spkis = [spki_der(c.public_key()) for c in certificates]
     return key, spkis
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from certwarden.config import Config
+from certwarden.recognition.der_keys import spki_der
 from certwarden.recognition.found_key import FoundKey, digest
 from certwarden.recognition.ssh_wire import WireError, WireReader, public_key_type_and_size
 
@@ -26,9 +27,7 @@ WEAK_SSH_CIPHERS = ("3des-cbc", "des-cbc", "blowfish-cbc", "arcfour", "arcfour12
 def _spki_from_ssh_blob(blob: bytes) -> bytes | None:
     try:
         name = WireReader(blob).string()
-        key = serialization.load_ssh_public_key(name + b" " + base64.b64encode(blob))
-        return key.public_bytes(serialization.Encoding.DER,
-                                serialization.PublicFormat.SubjectPublicKeyInfo)
+        return spki_der(serialization.load_ssh_public_key(name + b" " + base64.b64encode(blob)))
     except Exception:  # unsupported key types (security keys, ...) have no SPKI here
         return None
 

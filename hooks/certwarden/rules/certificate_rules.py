@@ -93,14 +93,6 @@ def _attribute_values(obj: CertificateObject, oid: x509.ObjectIdentifier) -> lis
     return [str(a.value) for a in obj.subject.get_attributes_for_oid(oid)]
 
 
-def _dns_names(obj: CertificateObject) -> list[str]:
-    try:
-        extension = obj.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        return []
-    return list(extension.value.get_values_for_type(x509.DNSName))
-
-
 _DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
@@ -257,7 +249,7 @@ def crl_distribution_point(obj: CertificateObject, context: RuleContext) -> Iter
 
 @certificate_check("cert-subject-cn", LEAF, CSR)
 def subject_cn(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    values = _attribute_values(obj, NameOID.COMMON_NAME)
+    values = obj.common_names
     spec = context.config.subject["common-name"]
     if not values:
         if spec.required:
@@ -302,10 +294,10 @@ def subject_org(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]
 
 @certificate_check("cert-wildcard", LEAF, CSR)
 def wildcard(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    for value in _attribute_values(obj, NameOID.COMMON_NAME):
+    for value in obj.common_names:
         if "*" in value:
             yield Issue("cert-wildcard", f"subject CN {value!r} is a wildcard; every appliance "
                         "needs its own certificate")
-    for name in _dns_names(obj):
+    for name in obj.dns_names:
         if "*" in name:
             yield Issue("cert-wildcard", f"SAN DNS name {name!r} is a wildcard")

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.x509 import verification
 
 from certwarden.context import RuleContext
-from certwarden.recognition.certificates import CertificateObject
+from certwarden.recognition.certificates import CertificateObject, asserts_ca
 from certwarden.recognition.crls import CrlUnavailable, fetch_crl, load_crl_file
 from certwarden.rules.base import Issue
 
@@ -33,21 +33,13 @@ class Chain:
         self.problems = problems  # why the chain file itself is broken
 
 
-def _is_ca(certificate: x509.Certificate) -> bool:
-    try:
-        return bool(certificate.extensions.get_extension_for_class(
-            x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
-
-
 def chain_problems(certificates: list[x509.Certificate], now: datetime) -> list[str]:
     if not certificates:
         return ["the chain file holds no certificate"]
     problems = []
     for position, certificate in enumerate(certificates, 1):
         name = certificate.subject.rfc4514_string()
-        if not _is_ca(certificate):
+        if not asserts_ca(certificate.extensions):
             problems.append(f"certificate {position} ({name}) is not a CA (basicConstraints)")
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
             problems.append(f"certificate {position} ({name}) is not valid now")
@@ -115,10 +107,8 @@ def chain_issues(obj: CertificateObject, chain: Chain, context: RuleContext) -> 
                     f"to {chain.path} ({str(exc).split(':')[-1].strip()})")
 
 
-def chain_file_issues(path: str, chain: Chain) -> Iterator[Issue]:
+def chain_file_issues(chain: Chain) -> Iterator[Issue]:
     """Findings on the chain file itself, when it is among the checked files."""
-    if os.path.normpath(path) != os.path.normpath(chain.path):
-        return
     for problem in chain.problems:
         yield Issue("cert-chain", f"chain file: {problem}")
 
