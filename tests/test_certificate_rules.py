@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.x509.oid import NameOID
 
+from certwarden.cli import main
 from tests import pki
 from tests.conftest import RunJson, rules_of
 
@@ -238,10 +239,13 @@ def test_file_holding_only_a_private_key_is_not_a_certificate_problem(
     assert document["findings"] == []
 
 
-def test_missing_file_is_reported_not_raised(run_json: RunJson) -> None:
-    code, document = run_json("--group", "certificates", "vanished.crt")
-    assert code == 1
-    assert rules_of(document, "vanished.crt") == {"cert-unreadable"}
+def test_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "there.crt").write_bytes(pki.pem(pki.certificate()))
+    for name in ("vanished.crt", "vanished.txt"):  # whatever the extension: exit 2
+        assert main(["check", "--group", "certificates", "--", "there.crt", name]) == 2
+        assert f"no such file: {name}" in capsys.readouterr().err
 
 
 def test_certificate_in_any_file_name_is_checked(run_json: RunJson, tmp_path: Path) -> None:

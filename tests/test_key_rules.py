@@ -125,6 +125,7 @@ def test_passphrase_committed_in_a_file_and_as_a_file(run_json: RunJson, repo: P
     (repo / "a.pass").write_text("something\n")
     (repo / "docs").mkdir()
     (repo / "docs" / "b.pass").write_text("no key beside me\n")
+    (repo / "README.md").write_text("nothing secret\n")
     code, document = run_json("deploy.sh", "a.pass", "docs/b.pass", "README.md")
     assert code == 1
     committed = {(f["path"], f["line"]) for f in document["findings"]

@@ -11,8 +11,8 @@ import json
 import os
 from collections.abc import Iterable
 
-from certwarden.config import ConfigError
-from certwarden.findings import Finding
+from certwarden.config import Config, ConfigError
+from certwarden.findings import Finding, Report
 
 FORMAT_VERSION = 1
 DEFAULT_NAME = ".certwarden-baseline.json"
@@ -38,7 +38,7 @@ def load(path: str) -> set[tuple[str, str]]:
 
 def write(path: str, findings: Iterable[Finding]) -> int:
     """Write the baseline for these findings; return the number of entries."""
-    entries = sorted({(f.rule, f.fingerprint, f.path) for f in findings})
+    entries = sorted({(f.rule.id, f.fingerprint, f.path) for f in findings})
     unique: dict[tuple[str, str], str] = {}
     for rule, fingerprint, file_path in entries:
         unique.setdefault((rule, fingerprint), file_path)
@@ -54,3 +54,11 @@ def write(path: str, findings: Iterable[Finding]) -> int:
         stream.write("\n")
     os.replace(temporary, path)
     return len(unique)
+
+
+def stale_notes(config: Config, report: Report) -> list[str]:
+    """Baseline entries whose problem is gone: the repository no longer needs them."""
+    known = load(baseline_path(config.root, config.baseline))
+    return [f"stale baseline entry {rule} {fingerprint[:16]}: its problem is gone; "
+            "regenerate with `certwarden baseline`"
+            for fingerprint, rule in sorted(known - report.baselined)]

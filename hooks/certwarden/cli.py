@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -13,10 +14,11 @@ from certwarden.config import Config, ConfigError, load_config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from certwarden.findings import Report
+    from certwarden.groups import Group
     from certwarden.sources import SourceFile
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
-GROUP_CHOICES = ("certificates", "keys", "secrets", "unique")
 
 
 class UsageError(Exception):
@@ -38,9 +40,10 @@ def _parse_now(value: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _common(parser: argparse.ArgumentParser, *,
-            formats: Sequence[str] = ("text", "json", "sarif")) -> None:
-    parser.add_argument("--format", choices=formats, default="text", help="output format")
+def _common(parser: argparse.ArgumentParser) -> None:
+    from certwarden.reporters import formats
+
+    parser.add_argument("--format", choices=formats(), default="text", help="output format")
     parser.add_argument("--config", metavar="FILE",
                         help="configuration file (default: .certwarden.toml or "
                              "[tool.certwarden] in pyproject.toml at the repository root)")
@@ -52,12 +55,20 @@ def _common(parser: argparse.ArgumentParser, *,
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from certwarden.groups import NAMES, default_names
+
     parser = argparse.ArgumentParser(
-        prog="certwarden",
-        description="Keep non-compliant certificates and unencrypted private keys out of git.")
+        prog="certwarden", allow_abbrev=False,
+        description="Keep non-compliant certificates and unencrypted private keys out of git. "
+                    "Everything after `--` is a path, even if it looks like an option.")
     parser.add_argument("--version", action="version", version=f"certwarden {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    # No abbreviations anywhere: a staged file named `--he` must never become `--help`.
+    add_parser = commands.add_parser
+    commands.add_parser = (  # type: ignore[method-assign]
+        lambda name, **kwargs: add_parser(name, allow_abbrev=False, **kwargs))
+    file_groups = ", ".join(default_names(repository=False))
 
     check = commands.add_parser("check", help="check files (default: the staged blobs)")
     check.add_argument("paths", nargs="*", metavar="PATH")
@@ -68,15 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         check.add_argument(f"--exclude-{kind}", action="append", metavar="REGEX",
                            dest=f"exclude_{kind}",
                            help=f"detect-secrets: ignore {kind} matching REGEX (repeatable)")
-    check.add_argument("--group", action="append", choices=GROUP_CHOICES,
-                       help="run only this group of rules (repeatable; default: "
-                            "certificates and keys; unique judges the whole git index)")
+    check.add_argument("--group", action="append", choices=NAMES,
+                       help=f"run only this group of rules (repeatable; default: "
+                            f"{file_groups}; unique judges the whole git index)")
     _common(check)
 
     scan = commands.add_parser("scan", help="check every tracked file (the git index)")
     scan.add_argument("--history", action="store_true",
                       help="check every blob ever committed instead, once each")
-    scan.add_argument("--group", action="append", choices=GROUP_CHOICES,
+    scan.add_argument("--group", action="append", choices=NAMES,
                       help="run only this group of rules (repeatable; default: all)")
     _common(scan)
 
@@ -128,65 +139,68 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _context(args: argparse.Namespace) -> tuple[Config, datetime]:
-    config = load_config(args.config)
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    """Command-line options that change the configuration, as config keys: merged into
+    the file's table by load_config, validated the same way."""
+    overrides: dict[str, object] = {}
     if getattr(args, "fetch_crl", False):
-        config.crl_fetch = True
-    excludes = {kind: getattr(args, f"exclude_{kind}", None) or []
-                for kind in ("lines", "files", "secrets")}
-    if any(excludes.values()):
-        merged = {kind: [*config.secrets_exclude.get(kind, []), *patterns]
-                  for kind, patterns in excludes.items()}
-        config.secrets_exclude = {kind: patterns for kind, patterns in merged.items() if patterns}
+        overrides["crl-fetch"] = True
+    excludes = {kind: patterns for kind in ("lines", "files", "secrets")
+                if (patterns := getattr(args, f"exclude_{kind}", None))}
+    if excludes:
+        overrides["secrets-exclude"] = excludes
     if getattr(args, "secrets_baseline", None):
-        import os
+        from certwarden.config import find_repository_root
 
-        config.secrets_baseline = os.path.relpath(os.path.abspath(args.secrets_baseline),
-                                                  config.root)
+        root = find_repository_root(os.getcwd())
+        overrides["secrets-baseline"] = os.path.relpath(os.path.abspath(args.secrets_baseline),
+                                                        root)
+    return overrides
+
+
+def _context(args: argparse.Namespace) -> tuple[Config, datetime]:
+    config = load_config(args.config, overrides=_overrides(args))
     now = args.now or datetime.now(timezone.utc)
     return config, now
 
 
-def _report(args: argparse.Namespace, report: object, root: str = ".") -> int:
-    from certwarden.pipeline import Report
+def _report(args: argparse.Namespace, report: Report, root: str = ".") -> int:
+    from certwarden.reporters import ReportOptions, reporter
 
-    assert isinstance(report, Report)
-    if args.format == "json":
-        from certwarden.reporters import json_report
-
-        json_report.write(report, sys.stdout)
-    elif args.format == "sarif":
-        from certwarden.reporters import sarif
-
-        sarif.write(report, sys.stdout, root=root)
-    else:
-        from certwarden.reporters import text
-
-        text.write(report, sys.stdout, strict=args.strict)
+    for note in report.notes:
+        sys.stderr.write(f"certwarden: {note}\n")
+    reporter(args.format).write(report, sys.stdout, ReportOptions(strict=args.strict, root=root))
     return EXIT_BLOCKED if report.blocking(strict=args.strict) else EXIT_OK
 
 
-def _groups(args: argparse.Namespace, default: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(args.group)) if args.group else list(default)
+def _groups(args: argparse.Namespace, *, repository: bool) -> list[Group]:
+    from certwarden.groups import default_names, load_all
+
+    names = list(dict.fromkeys(args.group)) if args.group else default_names(
+        repository=repository)
+    return load_all(names)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from certwarden import pipeline, sources
     from certwarden.context import RuleContext
+    from certwarden.groups import FILE
     from certwarden.neighbours import GitIndex, WorkingTree
 
     config, now = _context(args)
-    groups = _groups(args, tuple(pipeline.GROUPS))
+    groups = _groups(args, repository=False)
     if args.paths:
+        missing = [path for path in args.paths if not os.path.lexists(path)]
+        if missing:
+            raise UsageError(f"no such file: {missing[0]}")
         report = pipeline.run_paths(args.paths, groups=groups, context=RuleContext(
             config, now, WorkingTree(config.max_file_bytes)))
-    elif groups == ["unique"]:  # the repository-wide hook: the index, not the staged files
-        report = pipeline.run([], groups=groups, context=RuleContext(
-            config, now, GitIndex(config.root, config.max_file_bytes)))
     else:
-        files = sources.read_staged(config.root, max_bytes=config.max_file_bytes)
-        report = pipeline.run(files, groups=groups, context=RuleContext(
-            config, now, GitIndex(config.root, config.max_file_bytes)))
+        context = RuleContext(config, now, GitIndex(config.root, config.max_file_bytes))
+        # Only file groups read the staged blobs; a repository-wide hook reads the index.
+        files = (sources.read_staged(config.root, max_bytes=config.max_file_bytes)
+                 if any(group.scope == FILE for group in groups) else iter(()))
+        report = pipeline.run(files, groups=groups, context=context)
     return _report(args, report, config.root)
 
 
@@ -206,6 +220,7 @@ def _progress(files: Iterator[SourceFile], total: int) -> Iterator[SourceFile]:
 def cmd_scan(args: argparse.Namespace) -> int:
     from certwarden import baseline, pipeline, sources
     from certwarden.context import RuleContext
+    from certwarden.groups import FILE
     from certwarden.neighbours import GitIndex
 
     config, now = _context(args)
@@ -214,27 +229,25 @@ def cmd_scan(args: argparse.Namespace) -> int:
         entries = sources.history_entries(config.root)
         files = _progress(sources.read_blobs(config.root, entries,
                                              max_bytes=config.max_file_bytes), len(entries))
-        groups = [g for g in _groups(args, pipeline.ALL_GROUPS) if g in pipeline.GROUPS]
+        # History has no index to judge as a whole: the file groups only.
+        groups = [g for g in _groups(args, repository=True) if g.scope == FILE]
         report = pipeline.run(files, groups=groups, context=context)
     else:
         files = sources.read_tracked(config.root, max_bytes=config.max_file_bytes)
-        report = pipeline.run(files, groups=_groups(args, pipeline.ALL_GROUPS),
-                              context=context)
-        known = baseline.load(baseline.baseline_path(config.root, config.baseline))
-        for fingerprint, rule in sorted(known - report.baselined):
-            sys.stderr.write(f"certwarden: stale baseline entry {rule} {fingerprint[:16]}: "
-                             "its problem is gone; regenerate with `certwarden baseline`\n")
+        report = pipeline.run(files, groups=_groups(args, repository=True), context=context)
+        report.notes.extend(baseline.stale_notes(config, report))
     return _report(args, report, config.root)
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     from certwarden import baseline, pipeline, sources
     from certwarden.context import RuleContext
+    from certwarden.groups import NAMES, load_all
     from certwarden.neighbours import GitIndex
 
     config, now = _context(args)
     files = sources.read_tracked(config.root, max_bytes=config.max_file_bytes)
-    report = pipeline.run(files, groups=list(pipeline.ALL_GROUPS), use_baseline=False,
+    report = pipeline.run(files, groups=load_all(NAMES), use_baseline=False,
                           context=RuleContext(config, now,
                                               GitIndex(config.root, config.max_file_bytes)))
     target = args.output or baseline.baseline_path(config.root, config.baseline)
@@ -244,7 +257,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from certwarden.registry import RULES, markdown_table
+    from certwarden.registry import all_rules, markdown_table
 
     if args.format == "markdown":
         sys.stdout.write(markdown_table())
@@ -253,26 +266,24 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
         json.dump([{"id": r.id, "group": r.group, "severity": r.severity.value,
                     "summary": r.summary, "policy": r.policy, "hint": r.hint,
-                    "checked": r.checked} for r in RULES], sys.stdout, indent=2)
+                    "security_severity": r.security_severity} for r in all_rules()],
+                  sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        width = max(len(r.id) for r in RULES)
-        for rule in RULES:
-            status = "" if rule.checked else " (planned)"
-            sys.stdout.write(f"{rule.id:<{width}}  {rule.severity.value:<7}  "
-                             f"{rule.summary}{status}\n")
+        width = max(len(r.id) for r in all_rules())
+        for rule in all_rules():
+            sys.stdout.write(f"{rule.id:<{width}}  {rule.severity.value:<7}  {rule.summary}\n")
     return EXIT_OK
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from certwarden.registry import RULES_BY_ID
+    from certwarden.registry import rules_by_id
 
-    rule = RULES_BY_ID.get(args.rule)
+    rule = rules_by_id().get(args.rule)
     if rule is None:
         raise UsageError(f"unknown rule {args.rule!r}; `certwarden rules` lists them")
     sys.stdout.write(
-        f"{rule.id} ({rule.severity.value}, {rule.group})"
-        f"{'' if rule.checked else ' - planned, not checked yet'}\n\n"
+        f"{rule.id} ({rule.severity.value}, {rule.group})\n\n"
         f"Checks: {rule.summary}\nPolicy: {rule.policy}\nFix:    {rule.hint_for('FILE')}\n")
     return EXIT_OK
 
@@ -291,7 +302,9 @@ def cmd_check_passphrase(args: argparse.Namespace) -> int:
         return EXIT_BLOCKED
     bad = count_disallowed(candidate)
     if bad:
-        sys.stdout.write(f"passphrase-charset: the passphrase has {bad} character(s) the "
+        from certwarden.rules.key_rules import PASSPHRASE_CHARSET
+
+        sys.stdout.write(f"{PASSPHRASE_CHARSET.id}: the passphrase has {bad} character(s) the "
                          f"appliance does not accept; allowed: {allowed_set_description()}\n")
         return EXIT_BLOCKED
     sys.stdout.write("passphrase: allowed by the policy\n")
@@ -309,8 +322,6 @@ def _new_passphrase(variable: str | None) -> str:
     from certwarden.csr_builder import RequestError
 
     if variable:
-        import os
-
         value = os.environ.get(variable)
         if not value:
             raise RequestError(f"--passphrase-env {variable}: the variable is not set")
@@ -327,32 +338,18 @@ def _new_passphrase(variable: str | None) -> str:
 
 def cmd_new_csr(args: argparse.Namespace) -> int:
     from certwarden import csr_builder
-    from certwarden.passphrases import allowed_set_description, count_disallowed
 
     config = load_config(args.config)
     try:
-        csr_builder.validate_subject(cn=args.cn, country=args.country, org=args.org,
-                                     org_unit=args.org_unit, key_size=args.key_size,
-                                     config=config)
-        used_by = csr_builder.cn_in_repository(args.cn, config)
-        if used_by:
-            raise csr_builder.RequestError(f"CN {args.cn!r} is already used by {used_by}; "
-                                           "every appliance needs its own CN")
-        if args.self_signed and config.crl_mode == "require" and not args.crl_url:
-            raise csr_builder.RequestError("crl-mode is require: give the lab certificate "
-                                           "its CRL URL with --crl-url http://...")
-        if args.crl_url and not args.crl_url.lower().startswith("http://"):
-            raise csr_builder.RequestError("--crl-url must be an http:// URL")
+        request = csr_builder.Request(cn=args.cn, country=args.country, org=args.org,
+                                      org_unit=args.org_unit, key_size=args.key_size,
+                                      self_signed=args.self_signed, crl_url=args.crl_url,
+                                      days=args.days)
+        csr_builder.validate(request, config)
         passphrase = _new_passphrase(args.passphrase_env)
-        if count_disallowed(passphrase) or not passphrase:
-            raise csr_builder.RequestError(
-                "the passphrase has characters the appliance does not accept; allowed: "
-                f"{allowed_set_description()}")
-        written = csr_builder.create(
-            cn=args.cn, country=args.country, org=args.org, org_unit=args.org_unit,
-            key_size=args.key_size, passphrase=passphrase.encode(), out_dir=args.out_dir,
-            self_signed=args.self_signed,
-            crl_url=args.crl_url if config.crl_mode != "forbid" else None, days=args.days)
+        csr_builder.validate_passphrase(passphrase)
+        written = csr_builder.create(request, config=config, passphrase=passphrase.encode(),
+                                     out_dir=args.out_dir)
     except csr_builder.RequestError as exc:
         sys.stderr.write(f"certwarden: error: {exc}\n")
         return EXIT_USAGE
@@ -392,14 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        # pre-commit passes file names as they are: one starting with "-" is a file here.
-        import os
-
-        if args.command != "check" or not all(os.path.lexists(u) for u in unknown):
-            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-        args.paths = [*args.paths, *unknown]
+    args = parser.parse_args(argv)
     try:
         return HANDLERS[args.command](args)
     except (ConfigError, UsageError, GitError) as exc:

@@ -94,13 +94,27 @@ class Config:
     secrets_exclude: dict[str, list[str]] = {}  # noqa: RUF012 (replaced, never mutated)
 
     def __init__(self, root: str | None = None, source: str = "defaults", **changes: Any) -> None:
-        self.root = root or os.getcwd()
-        self.source = source
-        self.subject: dict[str, SubjectField] = _default_subject()
-        self.severity: dict[str, Severity | None] = {}  # None: the rule is off
-        self.passphrases: dict[str, str] = {}  # key-file glob -> environment variable
+        assign = super().__setattr__
+        assign("root", root or os.getcwd())
+        assign("source", source)
+        assign("subject", _default_subject())
+        assign("severity", {})  # rule id -> Severity, or None: the rule is off
+        assign("passphrases", {})  # key-file glob -> environment variable
         for name, value in changes.items():
-            setattr(self, name, value)
+            if not hasattr(self, name):
+                raise ConfigError(f"no such setting: {name}")
+            assign(name, value)
+
+    # Declared for type checkers; set once in __init__.
+    root: str
+    source: str
+    subject: dict[str, SubjectField]
+    severity: dict[str, Severity | None]
+    passphrases: dict[str, str]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # Loaded once, then read by everything: overrides go through load_config.
+        raise AttributeError(f"the configuration is read-only ({name})")
 
 
 # -- value checkers: each takes (key, raw value) and returns the typed value ------------------
@@ -178,12 +192,12 @@ def _severity_name(key: str, value: object) -> Severity | None:
 
 
 def _severity_map(key: str, value: object) -> dict[str, Severity | None]:
-    from certwarden.registry import RULES_BY_ID
+    from certwarden.registry import rules_by_id
 
     table = _table(key, value)
     result = {}
     for rule_id, level in table.items():
-        if rule_id not in RULES_BY_ID:
+        if rule_id not in rules_by_id():
             raise ConfigError(f"config key '{key}.{rule_id}': unknown rule id; "
                               "`certwarden rules` lists them")
         result[rule_id] = _severity_name(f"{key}.{rule_id}", level)
@@ -226,7 +240,7 @@ def _subject(key: str, value: object) -> dict[str, SubjectField]:
 
 
 def _allowlist(key: str, value: object) -> tuple[AllowEntry, ...]:
-    from certwarden.registry import RULES_BY_ID
+    from certwarden.registry import rules_by_id
 
     if not isinstance(value, list):
         raise _fail(key, "a list of {fingerprint, rule, reason} tables", value)
@@ -239,7 +253,7 @@ def _allowlist(key: str, value: object) -> tuple[AllowEntry, ...]:
             raise ConfigError(f"config key '{where}': expected keys fingerprint, rule and "
                               f"optional reason; got {sorted(table)}")
         rule = _str(f"{where}.rule", table["rule"])
-        if rule not in RULES_BY_ID:
+        if rule not in rules_by_id():
             raise ConfigError(f"config key '{where}.rule': unknown rule id {rule!r}")
         entries.append(AllowEntry(_str(f"{where}.fingerprint", table["fingerprint"]), rule,
                                   str(table.get("reason", ""))))
@@ -363,16 +377,15 @@ def _has_certwarden_table(pyproject: str) -> bool:
         return False
 
 
-def load_config(explicit: str | None = None, *, start: str | None = None) -> Config:
-    """The explicit --config file, else .certwarden.toml or pyproject.toml at the root."""
-    root = find_repository_root(start or os.getcwd())
+def _configured_table(explicit: str | None, root: str) -> tuple[Mapping[str, object], str]:
+    """(the [tool.certwarden] table, where it came from) for this repository."""
     if explicit is not None:
         document = _read_toml(explicit)
         if os.path.basename(explicit) == "pyproject.toml":
             table = document.get("tool", {}).get("certwarden", {})
         else:
             table = document
-        return config_from_mapping(table, root=root, source=str(explicit))
+        return table, str(explicit)
     dedicated = os.path.join(root, ".certwarden.toml")
     pyproject = os.path.join(root, "pyproject.toml")
     pyproject_table = None
@@ -382,10 +395,38 @@ def load_config(explicit: str | None = None, *, start: str | None = None) -> Con
         if pyproject_table is not None:
             raise ConfigError("both .certwarden.toml and [tool.certwarden] in pyproject.toml "
                               "configure certwarden; keep one")
-        return config_from_mapping(_read_toml(dedicated), root=root, source=".certwarden.toml")
+        return _read_toml(dedicated), ".certwarden.toml"
     if pyproject_table is not None:
         if not isinstance(pyproject_table, dict):
             raise ConfigError("pyproject.toml: [tool.certwarden] must be a table")
-        return config_from_mapping(pyproject_table, root=root,
-                                   source="pyproject.toml [tool.certwarden]")
-    return Config(root=root)
+        return pyproject_table, "pyproject.toml [tool.certwarden]"
+    return {}, "defaults"
+
+
+def _merged(table: Mapping[str, object], overrides: Mapping[str, object]) -> dict[str, object]:
+    """The file's table with command-line overrides: a scalar replaces, a table of lists
+    (secrets-exclude) extends."""
+    merged = dict(table)
+    for key, value in overrides.items():
+        current = merged.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            combined = dict(current)
+            for name, items in value.items():
+                previous = combined.get(name, [])
+                combined[name] = [*previous, *items] if isinstance(previous, list) else items
+            merged[key] = combined
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(explicit: str | None = None, *, start: str | None = None,
+                overrides: Mapping[str, object] | None = None) -> Config:
+    """The explicit --config file, else .certwarden.toml or pyproject.toml at the root,
+    with the command line's overrides (config keys, validated like the file's) merged in.
+    This is the one place a configuration is made; it is read-only afterwards."""
+    root = find_repository_root(start or os.getcwd())
+    table, source = _configured_table(explicit, root)
+    if overrides:
+        table = _merged(table, overrides)
+    return config_from_mapping(table, root=root, source=source)

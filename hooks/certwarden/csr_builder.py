@@ -17,11 +17,52 @@ class RequestError(Exception):
     """The request cannot be made as asked (exit 2); never names a passphrase."""
 
 
-def validate_subject(*, cn: str, country: str, org: str, org_unit: str, key_size: int,
-                     config: Config) -> None:
+class Request:
+    """What `new-csr` was asked for."""
+
+    __slots__ = ("cn", "country", "crl_url", "days", "key_size", "org", "org_unit",
+                 "self_signed")
+
+    def __init__(self, *, cn: str, country: str, org: str, org_unit: str, key_size: int,
+                 self_signed: bool = False, crl_url: str | None = None, days: int = 365
+                 ) -> None:
+        self.cn = cn
+        self.country = country
+        self.org = org
+        self.org_unit = org_unit
+        self.key_size = key_size
+        self.self_signed = self_signed
+        self.crl_url = crl_url
+        self.days = days
+
+
+def validate(request: Request, config: Config) -> None:
+    """Refuse a request whose result would break the configured policy."""
+    validate_subject(request, config)
+    used_by = cn_in_repository(request.cn, config)
+    if used_by:
+        raise RequestError(f"CN {request.cn!r} is already used by {used_by}; every appliance "
+                           "needs its own CN")
+    if request.self_signed and config.crl_mode == "require" and not request.crl_url:
+        raise RequestError("crl-mode is require: give the lab certificate its CRL URL with "
+                           "--crl-url http://...")
+    if request.crl_url and not request.crl_url.lower().startswith("http://"):
+        raise RequestError("--crl-url must be an http:// URL")
+
+
+def validate_passphrase(passphrase: str) -> None:
+    from certwarden.passphrases import allowed_set_description, count_disallowed
+
+    if not passphrase or count_disallowed(passphrase):
+        raise RequestError("the passphrase has characters the appliance does not accept; "
+                           f"allowed: {allowed_set_description()}")
+
+
+def validate_subject(request: Request, config: Config) -> None:
     from certwarden.rules.certificate_rules import dns_name_problem
     from certwarden.rules.iso3166 import COUNTRY_CODES
 
+    cn, country, org, org_unit = request.cn, request.country, request.org, request.org_unit
     if "*" in cn:
         raise RequestError(f"--cn {cn!r} is a wildcard; every appliance needs its own "
                            "certificate named after it")
@@ -33,8 +74,8 @@ def validate_subject(*, cn: str, country: str, org: str, org_unit: str, key_size
                            "such as US")
     if not org.strip() or not org_unit.strip():
         raise RequestError("--org and --org-unit must not be empty")
-    if key_size not in config.key_sizes:
-        raise RequestError(f"--key-size {key_size}: allowed "
+    if request.key_size not in config.key_sizes:
+        raise RequestError(f"--key-size {request.key_size}: allowed "
                            f"{' or '.join(str(s) for s in config.key_sizes)}")
     for field_name, value in (("common-name", cn), ("country", country),
                               ("organization", org), ("organizational-unit", org_unit)):
@@ -74,13 +115,18 @@ def _name(cn: str, country: str, org: str, org_unit: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def create(*, cn: str, country: str, org: str, org_unit: str, key_size: int,
-           passphrase: bytes, out_dir: str, self_signed: bool, crl_url: str | None,
-           days: int) -> list[str]:
+def create(request: Request, *, config: Config, passphrase: bytes, out_dir: str,
+           now: datetime.datetime | None = None) -> list[str]:
     """Write KEY, CSR (and CRT when self-signed); return the paths written."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
+
+    cn, key_size, self_signed, days = (request.cn, request.key_size, request.self_signed,
+                                       request.days)
+    # crl-mode forbid: the appliance certificate must not carry the extension at all.
+    crl_url = request.crl_url if config.crl_mode != "forbid" else None
+    country, org, org_unit = request.country, request.org, request.org_unit
 
     os.makedirs(out_dir, exist_ok=True)
     stem = os.path.join(out_dir, cn.rstrip("."))
@@ -101,7 +147,7 @@ def create(*, cn: str, country: str, org: str, org_unit: str, key_size: int,
     with open(targets[1], "wb") as stream:
         stream.write(csr.public_bytes(serialization.Encoding.PEM))
     if self_signed:
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = now or datetime.datetime.now(datetime.timezone.utc)
         builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
                    .not_valid_before(now - datetime.timedelta(minutes=5))

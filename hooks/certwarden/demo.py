@@ -16,14 +16,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from certwarden.findings import Rule
+from certwarden.rules import certificate_rules, key_rules
+
 # file -> the rule the demo expects certwarden to report for it (None: compliant)
-EXPECTED = {
+EXPECTED: dict[str, Rule | None] = {
     "pki/sensor1.crt": None,
     "pki/sensor1.key": None,
-    "pki/console.der": "cert-expired",
-    "pki/sensor2.crt": "cert-wildcard",
-    "pki/historian.csr": "cert-subject-org-unit",
-    "deploy/values.yaml": "key-unencrypted",
+    "pki/console.der": certificate_rules.EXPIRED,
+    "pki/sensor2.crt": certificate_rules.WILDCARD,
+    "pki/historian.csr": certificate_rules.SUBJECT_ORG_UNIT,
+    "deploy/values.yaml": key_rules.UNENCRYPTED,
 }
 
 
@@ -83,7 +86,8 @@ def run_demo(folder: str | None) -> int:
     from certwarden import pipeline
     from certwarden.config import Config
     from certwarden.context import RuleContext
-    from certwarden.reporters import text
+    from certwarden.groups import default_names, load_all
+    from certwarden.reporters import ReportOptions, text
 
     target = Path(folder or tempfile.mkdtemp(prefix="certwarden-demo-")).resolve()
     write_example(target)
@@ -94,11 +98,12 @@ def run_demo(folder: str | None) -> int:
     try:
         context = RuleContext(Config(root=str(target)),
                               datetime.datetime.now(datetime.timezone.utc))
-        report = pipeline.run_paths(list(EXPECTED), groups=list(pipeline.GROUPS),
+        report = pipeline.run_paths(list(EXPECTED),
+                                    groups=load_all(default_names(repository=False)),
                                     context=context)
     finally:
         os.chdir(previous)
-    text.write(report, sys.stdout, strict=False)
+    text.write(report, sys.stdout, ReportOptions())
     reported = {(f.path, f.rule) for f in report.findings if f.blocks(strict=False)}
     wrong = [name for name, rule in EXPECTED.items()
              if (rule is None and any(path == name for path, _ in reported))

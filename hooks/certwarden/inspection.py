@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from certwarden.config import SIGNATURE_ALGORITHM_NAMES, Config
-from certwarden.findings import Finding
+from certwarden.findings import Finding, Rule
+from certwarden.rules import certificate_rules as cert
+from certwarden.rules import key_rules
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +30,7 @@ MARKS = {"pass": ("✓", "\033[32m"), "error": ("✗", "\033[31m"),
 class Row:
     __slots__ = ("field", "requirement", "rules", "value")
 
-    def __init__(self, field: str, value: str, requirement: str, rules: Sequence[str]) -> None:
+    def __init__(self, field: str, value: str, requirement: str, rules: Sequence[Rule]) -> None:
         self.field = field
         self.value = value
         self.requirement = requirement
@@ -43,7 +45,7 @@ def certificate_rows(obj: CertificateObject, config: Config) -> list[Row]:
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    from certwarden.rules.certificate_rules import key_type_name
+    from certwarden.recognition.certificates import key_type_name
 
     signed = obj.certificate if obj.certificate is not None else obj.csr
     assert signed is not None
@@ -55,18 +57,18 @@ def certificate_rows(obj: CertificateObject, config: Config) -> list[Row]:
     sizes = " or ".join(str(s) for s in config.key_sizes)
     rows = [
         Row("signature algorithm", SIGNATURE_ALGORITHM_NAMES.get(oid, oid), allowed_signatures,
-            ["cert-signature-algorithm"]),
+            [cert.SIGNATURE_ALGORITHM]),
         Row("public key", f"{key_type_name(key).upper()} {size or ''}".strip(),
             f"{'/'.join(t.upper() for t in config.key_types)}, {sizes} bits",
-            ["cert-key-type", "cert-key-size", "cert-key-size-slow"]),
+            [cert.KEY_TYPE, cert.KEY_SIZE, cert.KEY_SIZE_SLOW]),
     ]
     if obj.certificate is not None:
         rows += [
             Row("valid from", _when(obj.certificate.not_valid_before_utc), "in the past",
-                ["cert-not-yet-valid"]),
+                [cert.NOT_YET_VALID]),
             Row("valid to", _when(obj.certificate.not_valid_after_utc),
                 f"in the future (warning within {config.expiry_warning_days} days)",
-                ["cert-expired", "cert-expiring-soon"]),
+                [cert.EXPIRED, cert.EXPIRING_SOON]),
         ]
         try:
             points = obj.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
@@ -76,13 +78,13 @@ def certificate_rows(obj: CertificateObject, config: Config) -> list[Row]:
         requirement = {"require": "an http:// URL", "forbid": "absent",
                        "ignore": "not checked"}[config.crl_mode]
         rows.append(Row("CRL distribution point", urls, requirement,
-                        ["cert-crl-distribution-point"]))
+                        [cert.CRL_DISTRIBUTION_POINT]))
     for label, oid_, rule, name in (
-            ("subject CN", NameOID.COMMON_NAME, "cert-subject-cn", "common-name"),
-            ("subject C", NameOID.COUNTRY_NAME, "cert-subject-country", "country"),
-            ("subject OU", NameOID.ORGANIZATIONAL_UNIT_NAME, "cert-subject-org-unit",
+            ("subject CN", NameOID.COMMON_NAME, cert.SUBJECT_CN, "common-name"),
+            ("subject C", NameOID.COUNTRY_NAME, cert.SUBJECT_COUNTRY, "country"),
+            ("subject OU", NameOID.ORGANIZATIONAL_UNIT_NAME, cert.SUBJECT_ORG_UNIT,
              "organizational-unit"),
-            ("subject O", NameOID.ORGANIZATION_NAME, "cert-subject-org", "organization")):
+            ("subject O", NameOID.ORGANIZATION_NAME, cert.SUBJECT_ORG, "organization")):
         values = ", ".join(str(a.value) for a in obj.subject.get_attributes_for_oid(oid_))
         spec = config.subject[name]
         requirement = "required" if spec.required else "optional"
@@ -94,13 +96,13 @@ def certificate_rows(obj: CertificateObject, config: Config) -> list[Row]:
         if name == "common-name":
             requirement += ", the appliance's domain name"
             if "*" in values:
-                checked_by.append("cert-wildcard")
+                checked_by.append(cert.WILDCARD)
         elif name == "country":
             requirement += ", ISO 3166 two-letter code"
         rows.append(Row(label, values or "(none)", requirement, checked_by))
     names = ", ".join(obj.dns_names) or "(none)"
     rows.append(Row("SAN DNS names", names, "no wildcard",
-                    ["cert-wildcard"] if "*" in names else []))
+                    [cert.WILDCARD] if "*" in names else []))
     return rows
 
 
@@ -110,8 +112,8 @@ def key_rows(key: FoundKey) -> list[Row]:
     return [
         Row("format", key.form, "any", []),
         Row("encrypted", encrypted, "yes, with a strong scheme",
-            ["key-unencrypted", "key-weak-encryption"]),
-        Row("type and size", size, "RSA 2048 or 4096", ["key-type", "key-size"]),
+            [key_rules.UNENCRYPTED, key_rules.WEAK_ENCRYPTION]),
+        Row("type and size", size, "RSA 2048 or 4096", [key_rules.KEY_TYPE, key_rules.KEY_SIZE]),
     ]
 
 
@@ -128,7 +130,7 @@ def _verdict(row: Row, findings: Sequence[Finding], applicable: bool) -> str:
 
 
 def render(title: str, rows: Sequence[Row], findings: Sequence[Finding], stream: TextIO,
-           *, colour: bool, not_applicable: frozenset[str] = frozenset()) -> None:
+           *, colour: bool, not_applicable: frozenset[Rule] = frozenset()) -> None:
     stream.write(f"\n{title}\n")
     table = []
     for row in rows:
@@ -146,16 +148,17 @@ def render(title: str, rows: Sequence[Row], findings: Sequence[Finding], stream:
 def inspect_file(path: str, *, config: Config, now: datetime, stream: TextIO) -> int:
     from certwarden import pipeline
     from certwarden.context import RuleContext
+    from certwarden.groups import default_names, load_all
     from certwarden.passphrases import passphrase_for
     from certwarden.recognition.certificates import load_certificates
     from certwarden.recognition.keys import find_keys
     from certwarden.reporters.text import use_colour
-    from certwarden.rules.certificate_rules import CA, CHECKS, CSR, role_of
+    from certwarden.rules.certificate_rules import CA, CSR, not_applicable_rules, role_of
     from certwarden.sources import read_paths
 
     colour = use_colour(stream)
     source = next(read_paths([path], max_bytes=config.max_file_bytes))  # read once
-    report = pipeline.run([source], groups=list(pipeline.GROUPS),
+    report = pipeline.run([source], groups=load_all(default_names(repository=False)),
                           context=RuleContext(config, now))
     stream.write(f"{path}: {source.size} bytes\n")
     if source.error is None and not source.is_symlink:
@@ -163,7 +166,7 @@ def inspect_file(path: str, *, config: Config, now: datetime, stream: TextIO) ->
                                    passphrase=passphrase_for(path, config))
         for obj in loaded.objects:
             role = role_of(obj)
-            skipped = frozenset(c.rule for c in CHECKS if role not in c.applies_to)
+            skipped = not_applicable_rules(obj)
             where = f" (line {obj.line})" if obj.line else ""
             kind = {CA: "CA certificate", CSR: "certificate signing request"}.get(
                 role, "certificate")
@@ -178,9 +181,9 @@ def inspect_file(path: str, *, config: Config, now: datetime, stream: TextIO) ->
     blocking = [f for f in report.findings if f.blocks(strict=False)]
     stream.write("\n")
     for finding in report.findings:
-        stream.write(f"{finding.severity.value}: {finding.rule}: {finding.message}\n")
+        stream.write(f"{finding.severity.value}: {finding.rule.id}: {finding.message}\n")
     if blocking:
-        rules = ", ".join(sorted({f.rule for f in blocking}))
+        rules = ", ".join(sorted({f.rule.id for f in blocking}))
         stream.write(f"\nblocked by: {rules}\n")
         return 1
     notes = len(report.findings)

@@ -221,7 +221,8 @@ def history_entries(root: str) -> list[IndexEntry]:
         if not field or field == b"\n":
             continue
         text = field.strip(b"\n")
-        if len(text) == 40 and not text.startswith(b":"):
+        # A commit id: 40 hex digits (SHA-1) or 64 (SHA-256 repositories).
+        if len(text) in (40, 64) and not text.startswith(b":") and _is_hex(text):
             commit = text.decode()
             continue
         if text.startswith(b":") and index < len(fields):
@@ -232,6 +233,10 @@ def history_entries(root: str) -> list[IndexEntry]:
                 seen.setdefault(parts[3], IndexEntry(f"{commit[:12]}:{path}", parts[1],
                                                      parts[3]))
     return list(seen.values())
+
+
+def _is_hex(text: bytes) -> bool:
+    return all(c in b"0123456789abcdef" for c in text)
 
 
 def read_history(root: str, *, max_bytes: int) -> Iterator[SourceFile]:

@@ -7,7 +7,8 @@ import fnmatch
 import os
 
 from certwarden.context import RuleContext
-from certwarden.findings import Finding
+from certwarden.findings import Finding, Rule
+from certwarden.groups import Group
 from certwarden.passphrases import configured_passphrases, passphrase_for, passphrase_variable
 from certwarden.recognition import key_sniff, sniff
 from certwarden.sources import SourceFile
@@ -29,7 +30,22 @@ def _is_passphrase_file(path: str) -> bool:
     return name.endswith((".pass", ".pwd")) or "passphrase" in name
 
 
-def wants(source: SourceFile, context: RuleContext) -> bool:
+class KeysGroup(Group):
+    name = "keys"
+
+    def unreadable_rule(self) -> Rule:
+        from certwarden.rules.key_rules import UNREADABLE
+
+        return UNREADABLE
+
+    def wants(self, source: SourceFile, context: RuleContext) -> bool:
+        return _wants(source, context)
+
+    def check(self, source: SourceFile, context: RuleContext) -> list[Finding]:
+        return _check(source, context)
+
+
+def _wants(source: SourceFile, context: RuleContext) -> bool:
     if source.is_symlink:
         return False
     if source.error is not None or key_sniff.may_hold_private_key(source.data):
@@ -42,15 +58,14 @@ def wants(source: SourceFile, context: RuleContext) -> bool:
         context.neighbours.siblings(source.path, KEY_EXTENSIONS))
 
 
-def check(source: SourceFile, context: RuleContext) -> list[Finding]:
+def _check(source: SourceFile, context: RuleContext) -> list[Finding]:
     import hashlib
 
-    from certwarden.rules.base import Issue, to_finding
+    from certwarden.rules.key_rules import UNREADABLE
 
     path_digest = hashlib.sha256(source.path.encode("utf-8", "surrogateescape")).hexdigest()
     if source.error is not None:
-        return [to_finding(source.path, None, Issue("key-unreadable", source.error),
-                           path_digest)]
+        return [UNREADABLE.issue(source.error).at(source.path, None, path_digest)]
     findings = _committed_passphrases(source, context, path_digest)
     if key_sniff.may_hold_private_key(source.data):
         findings.extend(_key_findings(source, context))
@@ -61,7 +76,7 @@ def check(source: SourceFile, context: RuleContext) -> list[Finding]:
 
 def _committed_passphrases(source: SourceFile, context: RuleContext,
                            path_digest: str) -> list[Finding]:
-    from certwarden.rules.base import Issue, to_finding
+    from certwarden.rules.key_rules import PASSPHRASE_COMMITTED
 
     findings = []
     if _is_passphrase_file(source.path) and source.data.strip():
@@ -69,9 +84,9 @@ def _committed_passphrases(source: SourceFile, context: RuleContext,
         names = context.neighbours.names_in(folder)
         if any(fnmatch.fnmatchcase(name.lower(), pattern) for name in names
                for pattern in KEY_FILE_PATTERNS):
-            findings.append(to_finding(source.path, None, Issue(
-                "passphrase-committed", "a passphrase file beside a key: the passphrase "
-                "would be in git with the key it protects"), path_digest))
+            findings.append(PASSPHRASE_COMMITTED.issue(
+                "a passphrase file beside a key: the passphrase would be in git with the key "
+                "it protects").at(source.path, None, path_digest))
     for variable, value in configured_passphrases(context.config):
         offset = source.data.find(value)
         if offset != -1:
@@ -80,19 +95,19 @@ def _committed_passphrases(source: SourceFile, context: RuleContext,
             line = source.data.count(b"\n", 0, offset) + 1
             fingerprint = hashlib.sha256(f"{source.path}\0{variable}".encode(
                 "utf-8", "surrogateescape")).hexdigest()
-            findings.append(to_finding(source.path, line, Issue(
-                "passphrase-committed", f"the file contains the passphrase configured in "
-                f"${variable}"), fingerprint))
+            findings.append(PASSPHRASE_COMMITTED.issue(
+                f"the file contains the passphrase configured in ${variable}"
+            ).at(source.path, line, fingerprint))
     return findings
 
 
 def _key_findings(source: SourceFile, context: RuleContext) -> list[Finding]:
-    from certwarden.rules.base import Issue, to_finding
-    from certwarden.rules.key_rules import KeyFacts, evaluate
+    from certwarden.rules.key_rules import UNREADABLE, KeyFacts, evaluate
 
     scan = _keys_in(source.path, source.data, context)
-    findings = [to_finding(source.path, problem.line, Issue("key-unreadable", problem.reason),
-                           problem.material_digest) for problem in scan.unreadable]
+    findings = [UNREADABLE.issue(problem.reason).at(source.path, problem.line,
+                                                    problem.material_digest)
+                for problem in scan.unreadable]
     if not scan.keys:
         return findings
     variable = passphrase_variable(source.path, context.config)
@@ -103,7 +118,7 @@ def _key_findings(source: SourceFile, context: RuleContext) -> list[Finding]:
                          certificates=certificates)
         if passphrase is not None and key.encrypted and key.opener is not None:
             _open(facts, passphrase)
-        findings.extend(to_finding(source.path, key.line, issue, key.fingerprint)
+        findings.extend(issue.at(source.path, key.line, key.fingerprint)
                         for issue in evaluate(facts, context))
     return findings
 
@@ -141,32 +156,30 @@ def _keys_in(path: str, data: bytes | None, context: RuleContext) -> KeyScan:
     # Imported here: only files that passed the sniff pay for cryptography.
     from certwarden.recognition.keys import KeyScan, find_keys
 
-    cached = context.memo.get(("keys", path))
-    if isinstance(cached, KeyScan):
-        return cached
-    if data is None:
-        data = context.neighbours.read(path)
-    scan = find_keys(data, config=context.config) if data is not None else KeyScan()
-    context.memo[("keys", path)] = scan
+    scan = context.key_scans.get(path)
+    if scan is None:
+        if data is None:
+            data = context.neighbours.read(path)
+        scan = find_keys(data, config=context.config) if data is not None else KeyScan()
+        context.key_scans[path] = scan
     return scan
 
 
 def _certificate_keys_in(path: str, data: bytes | None, context: RuleContext) -> list[bytes]:
     """SubjectPublicKeyInfo of each leaf certificate in a file, parsed once a run."""
-    cached = context.memo.get(("certificates", path))
-    if isinstance(cached, list):
-        return cached
-    if data is None:
-        data = context.neighbours.read(path)
-    spkis = _leaf_spkis(path, data) if data is not None else []
-    context.memo[("certificates", path)] = spkis
+    spkis = context.certificate_keys.get(path)
+    if spkis is None:
+        if data is None:
+            data = context.neighbours.read(path)
+        spkis = _leaf_spkis(path, data) if data is not None else []
+        context.certificate_keys[path] = spkis
     return spkis
 
 
 def _describe_spki(path: str, spki: bytes) -> PairedCertificate:
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-    from certwarden.rules.certificate_rules import key_type_name
+    from certwarden.recognition.certificates import key_type_name
     from certwarden.rules.key_rules import PairedCertificate
 
     public_key = load_der_public_key(spki)
@@ -183,7 +196,7 @@ def _leaf_spkis(path: str, data: bytes) -> list[bytes]:
 
 def _certificate_side_pairing(source: SourceFile, context: RuleContext) -> list[Finding]:
     """A staged certificate whose key file (same stem) holds another public key."""
-    from certwarden.rules.base import Issue, to_finding
+    from certwarden.rules.key_rules import KEY_MISMATCH
 
     spkis = _certificate_keys_in(source.path, source.data, context)
     if not spkis:
@@ -200,7 +213,10 @@ def _certificate_side_pairing(source: SourceFile, context: RuleContext) -> list[
                 _open(facts, passphrase)
                 spki = facts.opened_spki
             if spki is not None and spki not in spkis:
-                findings.append(to_finding(source.path, None, Issue(
-                    "cert-key-mismatch", f"the certificate's public key does not match the "
-                    f"{key.describe()} in {key_path}"), key.fingerprint))
+                findings.append(KEY_MISMATCH.issue(
+                    f"the certificate's public key does not match the {key.describe()} in "
+                    f"{key_path}").at(source.path, None, key.fingerprint))
     return findings
+
+
+GROUP = KeysGroup()

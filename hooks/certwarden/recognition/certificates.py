@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal
 
 from cryptography import x509
@@ -91,6 +92,66 @@ class CertificateObject:
     @property
     def label(self) -> str:
         return "certificate" if self.kind == "certificate" else "CSR"
+
+    # -- facts the rules judge (rules never touch cryptography's objects) --------------------
+
+    @property
+    def signed(self) -> x509.Certificate | x509.CertificateSigningRequest:
+        signed = self.certificate if self.certificate is not None else self.csr
+        assert signed is not None
+        return signed
+
+    @property
+    def signature_oid(self) -> str:
+        return self.signed.signature_algorithm_oid.dotted_string
+
+    @property
+    def public_key_type(self) -> str:
+        return key_type_name(self.signed.public_key())
+
+    @property
+    def public_key_size(self) -> int | None:
+        size = getattr(self.signed.public_key(), "key_size", None)
+        return size if isinstance(size, int) else None
+
+    @property
+    def not_before(self) -> datetime:
+        assert self.certificate is not None
+        return self.certificate.not_valid_before_utc
+
+    @property
+    def not_after(self) -> datetime:
+        assert self.certificate is not None
+        return self.certificate.not_valid_after_utc
+
+    @property
+    def crl_urls(self) -> list[str] | None:
+        """URLs of the CRL distribution points; None when the extension is absent."""
+        try:
+            points = self.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        except x509.ExtensionNotFound:
+            return None
+        return [name.value for point in points for name in (point.full_name or [])
+                if isinstance(name, x509.UniformResourceIdentifier)]
+
+    def subject_values(self, attribute: str) -> list[str]:
+        """Values of one subject attribute, by its openssl short name (CN, C, O, OU)."""
+        oid = SUBJECT_ATTRIBUTES[attribute]
+        return [str(a.value) for a in self.subject.get_attributes_for_oid(oid)]
+
+
+SUBJECT_ATTRIBUTES = {"CN": NameOID.COMMON_NAME, "C": NameOID.COUNTRY_NAME,
+                      "O": NameOID.ORGANIZATION_NAME, "OU": NameOID.ORGANIZATIONAL_UNIT_NAME}
+
+
+def key_type_name(key: object) -> str:
+    """rsa, ec, dsa, ed25519, ed448 or unknown."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+    kinds: list[tuple[type, str]] = [
+        (rsa.RSAPublicKey, "rsa"), (ec.EllipticCurvePublicKey, "ec"), (dsa.DSAPublicKey, "dsa"),
+        (ed25519.Ed25519PublicKey, "ed25519"), (ed448.Ed448PublicKey, "ed448")]
+    return next((name for cls, name in kinds if isinstance(key, cls)), "unknown")
 
 
 def asserts_ca(extensions: x509.Extensions) -> bool:

@@ -64,9 +64,19 @@ def default_configuration() -> dict[str, Any]:
     return configuration
 
 
-# Every KeywordDetector keyword contains one of these (compared case-folded, which maps
-# everything re.IGNORECASE equates onto one form): a text without any cannot match.
-KEYWORD_GATES = ("key", "pass", "pwd", "secret", "contrase")
+def keyword_gates(denylist: tuple[str, ...]) -> frozenset[str]:
+    """Literal words one of which every KeywordDetector keyword contains, computed from
+    detect-secrets' own denylist: the longest run of letters of each keyword pattern
+    (`api_?key` -> `api`). Compared case-folded, which maps everything re.IGNORECASE
+    equates onto one form, so a text without any gate cannot match."""
+    gates = set()
+    for pattern in denylist:
+        runs = re.findall(r"[^\W\d_]+", re.sub(r".\?", " ", pattern))  # drop optional chars
+        gates.add(max(runs, key=len).casefold() if runs else "")
+    return frozenset(gates)
+
+
+KEYWORD_GATES = keyword_gates(keyword.DENYLIST)
 
 
 def _probes(plugin: BasePlugin) -> list[re.Pattern[str]] | None:

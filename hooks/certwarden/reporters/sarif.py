@@ -10,9 +10,9 @@ import os
 from urllib.parse import quote
 
 from certwarden import __version__
-from certwarden.findings import Finding, Severity
-from certwarden.pipeline import Report
-from certwarden.registry import RULES
+from certwarden.findings import Finding, Report, Severity
+from certwarden.registry import all_rules
+from certwarden.reporters import ReportOptions
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ def _result(finding: Finding, root: str, rule_index: dict[str, int]) -> dict[str
     if finding.line is not None:
         location["region"] = {"startLine": finding.line}
     result: dict[str, object] = {
-        "ruleId": finding.rule,
-        "ruleIndex": rule_index[finding.rule],
+        "ruleId": finding.rule.id,
+        "ruleIndex": rule_index[finding.rule.id],
         "level": LEVELS[finding.severity],
         "message": {"text": finding.message},
         "locations": [{"physicalLocation": location}],
@@ -60,9 +60,10 @@ def document(report: Report, root: str) -> dict[str, object]:
         "fullDescription": {"text": f"Policy: {rule.policy}"},
         "help": {"text": rule.hint_for("FILE"), "markdown": rule.hint_for("FILE")},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
-        "properties": {"group": rule.group, "checked": rule.checked},
-    } for rule in RULES]
-    rule_index = {rule.id: index for index, rule in enumerate(RULES)}
+        "properties": {"group": rule.group, "tags": ["security", *rule.tags],
+                       "security-severity": rule.security_severity},
+    } for rule in all_rules()]
+    rule_index = {rule.id: index for index, rule in enumerate(all_rules())}
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -79,6 +80,6 @@ def document(report: Report, root: str) -> dict[str, object]:
     }
 
 
-def write(report: Report, stream: TextIO, *, root: str) -> None:
-    json.dump(document(report, os.path.abspath(root)), stream, indent=2)
+def write(report: Report, stream: TextIO, options: ReportOptions) -> None:
+    json.dump(document(report, os.path.abspath(options.root)), stream, indent=2)
     stream.write("\n")

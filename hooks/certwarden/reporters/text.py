@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from certwarden.findings import Severity
-from certwarden.pipeline import Report
+from certwarden.findings import Report, Severity
+from certwarden.reporters import ReportOptions
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,23 +34,22 @@ def display_path(path: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
 
 
-def write(report: Report, stream: TextIO, *, strict: bool, quiet: bool = False) -> None:
+def write(report: Report, stream: TextIO, options: ReportOptions) -> None:
     colour = use_colour(stream)
+    strict = options.strict
     for finding in report.findings:
         path = display_path(finding.path)
         location = path if finding.line is None else f"{path}:{finding.line}"
         level = finding.severity.value
         if colour:
             level = f"{_COLOURS[finding.severity]}{level}{_RESET}"
-        stream.write(f"{location}: {finding.rule}: {finding.message} [{level}]\n")
+        stream.write(f"{location}: {finding.rule.id}: {finding.message} [{level}]\n")
         hint = f"    hint: {finding.hint}"
         stream.write(f"{_DIM}{hint}{_RESET}\n" if colour else f"{hint}\n")
     counts = {severity: 0 for severity in Severity}
     for finding in report.findings:
         counts[finding.severity] += 1
     blocking = len(report.blocking(strict=strict))
-    if quiet and not report.findings:
-        return
     verdict = "blocked" if blocking else "passed"
     stream.write(
         f"certwarden: {verdict}: {_plural(counts[Severity.ERROR], 'error')}, "

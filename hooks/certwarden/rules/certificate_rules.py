@@ -1,8 +1,9 @@
-"""The certificate policy of POLICY.md, one small check per rule id.
+"""The certificate policy (docs/policy.md), one rule and one small check per field.
 
-Each check takes one certificate or CSR and yields Issues. Which objects a check
-applies to is declared beside it: CSRs have no validity or CRL, and CA certificates
-of a chain are not held to the appliance's subject and CRL rules.
+Each check takes one certificate or CSR (its facts, from recognition) and yields Issues.
+Which objects a check applies to is declared beside it: CSRs have no validity or CRL,
+and CA certificates of a chain are not held to the appliance's subject and CRL rules.
+Import-light: facts come from recognition, so this module never imports cryptography.
 """
 
 from __future__ import annotations
@@ -10,36 +11,118 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.x509.oid import NameOID
 
 from certwarden.config import SIGNATURE_ALGORITHM_NAMES, SubjectField
 from certwarden.context import RuleContext
-from certwarden.recognition.certificates import CertificateObject
-from certwarden.rules.base import Issue
+from certwarden.findings import Issue, Rule, Severity
 from certwarden.rules.iso3166 import COUNTRY_CODES
 
-Check = Callable[[CertificateObject, RuleContext], Iterator[Issue]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from certwarden.recognition.certificates import CertificateObject
+
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
+RENEW = "openssl req -new -sha256 -key KEY -out renew.csr"
+
+UNREADABLE = Rule(
+    "cert-unreadable", "certificates", E,
+    summary="The file should hold a certificate, CSR or bundle, but none could be read.",
+    policy="Files: .crt/.pem/.der/.cer/.pfx/.p12/.csr hold certificates in PEM or DER.",
+    hint="Check the file with `openssl x509 -in {path} -text -noout` "
+         "(add `-inform der` for DER); re-export it if it is truncated or corrupt.",
+    impact="medium")
+SIGNATURE_ALGORITHM = Rule(
+    "cert-signature-algorithm", "certificates", E,
+    summary="The signature algorithm is not an allowed one (default: sha256WithRSAEncryption).",
+    policy="Signature algorithm: sha256WithRSAEncryption (SHA256RSA), signature hash SHA-256.",
+    hint="Have the CA re-issue the certificate signed with sha256WithRSAEncryption "
+         "(`openssl req ... -sha256`).")
+NOT_YET_VALID = Rule(
+    "cert-not-yet-valid", "certificates", E,
+    summary="The certificate's validity starts in the future.",
+    policy="Valid from: in the past.",
+    hint="Check the issuing host's clock, or wait until the certificate becomes valid.",
+    impact="medium")
+EXPIRED = Rule(
+    "cert-expired", "certificates", E,
+    summary="The certificate has expired.",
+    policy="Valid to: in the future. (Appliance: 'This SSL certificate has expired and "
+           "isn't considered valid.')",
+    hint=f"Renew it: `{RENEW}`, then have the CA sign the CSR.")
+EXPIRING_SOON = Rule(
+    "cert-expiring-soon", "certificates", W,
+    summary="The certificate expires within the warning window (default 30 days).",
+    policy="Valid to: in the future.",
+    hint=f"Plan the renewal now: `{RENEW}`.", impact="medium")
+KEY_TYPE = Rule(
+    "cert-key-type", "certificates", E,
+    summary="The certificate's public key is not of an allowed type (default: RSA).",
+    policy="Public key: RSA, 2048 or 4096 bits.",
+    hint="Issue a new certificate for an RSA key: `openssl genrsa -aes256 -out new.key 2048`.")
+KEY_SIZE = Rule(
+    "cert-key-size", "certificates", E,
+    summary="The certificate's RSA key size is not allowed (default: 2048 or 4096 bits).",
+    policy="Public key: RSA, 2048 or 4096 bits (2048 is the minimum).",
+    hint="Issue a new certificate for a 2048- or 4096-bit RSA key.")
+KEY_SIZE_SLOW = Rule(
+    "cert-key-size-slow", "certificates", N,
+    summary="A 4096-bit key is allowed but makes every TLS handshake slower.",
+    policy="4096 makes every TLS handshake slower and costs CPU: worth a note, not a block.",
+    hint="Nothing to do if 4096 bits is deliberate; 2048 bits meets the policy.", impact="low")
+CRL_DISTRIBUTION_POINT = Rule(
+    "cert-crl-distribution-point", "certificates", E,
+    summary="The CRL distribution point breaks the configured CRL mode "
+            "(default: required, http:// only).",
+    policy="CRL distribution point: an http:// URL (https:// does not work); leave the "
+           "extension out when the organization does not validate against a CRL.",
+    hint="Re-issue with `crlDistributionPoints = URI:http://...` in the CA's extensions "
+         "(or without the extension when crl-mode is forbid).", impact="medium")
+SUBJECT_CN = Rule(
+    "cert-subject-cn", "certificates", E,
+    summary="The subject CN is missing, not a DNS name, an IP address, or not as configured.",
+    policy="Subject CN: the appliance's own domain name, e.g. sensor1.plant.example.com.",
+    hint="Re-issue with `-subj \"/CN=sensor1.plant.example.com/...\"`.", impact="medium")
+SUBJECT_COUNTRY = Rule(
+    "cert-subject-country", "certificates", E,
+    summary="The subject C is missing or not an ISO 3166 two-letter country code.",
+    policy="Subject C: two-letter country code, e.g. US.",
+    hint="Re-issue with `-subj \"/C=US/...\"`.", impact="low")
+SUBJECT_ORG_UNIT = Rule(
+    "cert-subject-org-unit", "certificates", E,
+    summary="The subject OU is missing or not as configured.",
+    policy="Subject OU: organizational unit, e.g. Plant Engineering.",
+    hint="Re-issue with `-subj \"/OU=Plant Engineering/...\"`.", impact="low")
+SUBJECT_ORG = Rule(
+    "cert-subject-org", "certificates", E,
+    summary="The subject O is missing or not as configured.",
+    policy="Subject O: organization, e.g. Example Corp.",
+    hint="Re-issue with `-subj \"/O=Example Corp/...\"`.", impact="low")
+WILDCARD = Rule(
+    "cert-wildcard", "certificates", E,
+    summary="A wildcard name (e.g. *.example.com) in the CN or a SAN DNS name.",
+    policy="Wildcard certificates (*.example.com, in CN or SAN) are insecure and refused.",
+    hint="Issue one certificate per appliance, named after that appliance.")
+
+Check = Callable[["CertificateObject", RuleContext], Iterator[Issue]]
 
 # Who a check applies to.
 LEAF, CA, CSR = "leaf", "ca", "csr"
 
 
-@dataclass(frozen=True)
 class CertificateCheck:
-    rule: str
-    applies_to: frozenset[str]
-    check: Check
+    __slots__ = ("applies_to", "check", "rule")
+
+    def __init__(self, rule: Rule, applies_to: frozenset[str], check: Check) -> None:
+        self.rule = rule
+        self.applies_to = applies_to
+        self.check = check
 
 
 CHECKS: list[CertificateCheck] = []
 
 
-def certificate_check(rule: str, *applies_to: str) -> Callable[[Check], Check]:
+def certificate_check(rule: Rule, *applies_to: str) -> Callable[[Check], Check]:
     def register(function: Check) -> Check:
         CHECKS.append(CertificateCheck(rule, frozenset(applies_to), function))
         return function
@@ -52,6 +135,12 @@ def role_of(obj: CertificateObject) -> str:
     return CA if obj.is_ca else LEAF
 
 
+def not_applicable_rules(obj: CertificateObject) -> frozenset[Rule]:
+    """The rules that do not apply to this object (a CSR has no validity, ...)."""
+    role = role_of(obj)
+    return frozenset(entry.rule for entry in CHECKS if role not in entry.applies_to)
+
+
 def evaluate(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     """Every applicable check; a check that raises becomes cert-unreadable, not a crash."""
     role = role_of(obj)
@@ -61,37 +150,11 @@ def evaluate(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
         try:
             yield from entry.check(obj, context)
         except Exception as exc:  # malformed fields surface lazily in cryptography
-            yield Issue("cert-unreadable",
-                        f"{obj.label} could not be checked for {entry.rule}: "
-                        f"{type(exc).__name__}")
+            yield UNREADABLE.issue(f"{obj.label} could not be checked for {entry.rule.id}: "
+                                   f"{type(exc).__name__}")
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-def key_type_name(key: object) -> str:
-    if isinstance(key, rsa.RSAPublicKey):
-        return "rsa"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "ec"
-    if isinstance(key, dsa.DSAPublicKey):
-        return "dsa"
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "ed25519"
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "ed448"
-    return "unknown"
-
-
-def _public_key(obj: CertificateObject) -> object:
-    if obj.certificate is not None:
-        return obj.certificate.public_key()
-    assert obj.csr is not None
-    return obj.csr.public_key()
-
-
-def _attribute_values(obj: CertificateObject, oid: x509.ObjectIdentifier) -> list[str]:
-    return [str(a.value) for a in obj.subject.get_attributes_for_oid(oid)]
-
 
 _DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
@@ -122,182 +185,168 @@ def _configured(value: str, spec: SubjectField, field_name: str) -> Iterator[str
               f"{spec.pattern.pattern!r}"
 
 
-def _subject_field(obj: CertificateObject, context: RuleContext, *, rule: str, config_name: str,
-                   oid: x509.ObjectIdentifier, short: str) -> Iterator[Issue]:
+def _subject_field(obj: CertificateObject, context: RuleContext, *, rule: Rule,
+                   config_name: str, short: str) -> Iterator[Issue]:
     spec = context.config.subject[config_name]
-    values = _attribute_values(obj, oid)
+    values = obj.subject_values(short)
     if not values:
         if spec.required:
-            yield Issue(rule, f"{obj.label} subject has no {short}")
+            yield rule.issue(f"{obj.label} subject has no {short}")
         return
     if len(values) > 1:
-        yield Issue(rule, f"{obj.label} subject has {len(values)} {short} attributes; expected one")
+        yield rule.issue(f"{obj.label} subject has {len(values)} {short} attributes; "
+                         "expected one")
     for value in values:
         if not value.strip():
-            yield Issue(rule, f"{obj.label} subject {short} is empty")
+            yield rule.issue(f"{obj.label} subject {short} is empty")
         for message in _configured(value, spec, short):
-            yield Issue(rule, message)
+            yield rule.issue(message)
 
 
 # -- signature and key -----------------------------------------------------------------------
 
-@certificate_check("cert-signature-algorithm", LEAF, CA, CSR)
+@certificate_check(SIGNATURE_ALGORITHM, LEAF, CA, CSR)
 def signature_algorithm(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    signed = obj.certificate if obj.certificate is not None else obj.csr
-    assert signed is not None
-    oid = signed.signature_algorithm_oid.dotted_string
+    oid = obj.signature_oid
     if oid not in context.config.signature_algorithms:
         name = SIGNATURE_ALGORITHM_NAMES.get(oid, oid)
         allowed = ", ".join(SIGNATURE_ALGORITHM_NAMES.get(o, o)
                             for o in context.config.signature_algorithms)
-        yield Issue("cert-signature-algorithm",
-                    f"{obj.label} is signed with {name}; allowed: {allowed}")
+        yield SIGNATURE_ALGORITHM.issue(f"{obj.label} is signed with {name}; allowed: {allowed}")
 
 
-@certificate_check("cert-key-type", LEAF, CA, CSR)
+@certificate_check(KEY_TYPE, LEAF, CA, CSR)
 def key_type(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    name = key_type_name(_public_key(obj))
+    name = obj.public_key_type
     if name not in context.config.key_types:
-        yield Issue("cert-key-type", f"{obj.label} public key is {name.upper()}; allowed: "
-                    f"{', '.join(t.upper() for t in context.config.key_types)}")
+        yield KEY_TYPE.issue(f"{obj.label} public key is {name.upper()}; allowed: "
+                             f"{', '.join(t.upper() for t in context.config.key_types)}")
 
 
-@certificate_check("cert-key-size", LEAF, CA, CSR)
+@certificate_check(KEY_SIZE, LEAF, CA, CSR)
 def key_size(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    key = _public_key(obj)
-    size = getattr(key, "key_size", None)
-    if key_type_name(key) not in context.config.key_types or size is None:
+    size = obj.public_key_size
+    if obj.public_key_type not in context.config.key_types or size is None:
         return  # cert-key-type speaks for keys of another type
     if size not in context.config.key_sizes:
-        yield Issue("cert-key-size", f"{obj.label} key is {size} bits; allowed: "
-                    f"{' or '.join(str(s) for s in context.config.key_sizes)}")
+        yield KEY_SIZE.issue(f"{obj.label} key is {size} bits; allowed: "
+                             f"{' or '.join(str(s) for s in context.config.key_sizes)}")
 
 
-@certificate_check("cert-key-size-slow", LEAF, CA, CSR)
+@certificate_check(KEY_SIZE_SLOW, LEAF, CA, CSR)
 def key_size_slow(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    size = getattr(_public_key(obj), "key_size", None)
+    size = obj.public_key_size
     if size in context.config.slow_key_sizes and size in context.config.key_sizes:
-        yield Issue("cert-key-size-slow", f"{obj.label} key is {size} bits: allowed, but every "
-                    "TLS handshake costs more CPU than with 2048 bits")
+        yield KEY_SIZE_SLOW.issue(f"{obj.label} key is {size} bits: allowed, but every TLS "
+                                  "handshake costs more CPU than with 2048 bits")
 
 
 # -- validity --------------------------------------------------------------------------------
 
-@certificate_check("cert-not-yet-valid", LEAF, CA)
+@certificate_check(NOT_YET_VALID, LEAF, CA)
 def not_yet_valid(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    assert obj.certificate is not None
-    start = obj.certificate.not_valid_before_utc
+    start = obj.not_before
     if start > context.now:
-        yield Issue("cert-not-yet-valid", f"certificate is not valid before {start:%Y-%m-%d %H:%M} "
-                    "UTC")
+        yield NOT_YET_VALID.issue(f"certificate is not valid before {start:%Y-%m-%d %H:%M} UTC")
 
 
-@certificate_check("cert-expired", LEAF, CA)
+@certificate_check(EXPIRED, LEAF, CA)
 def expired(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    assert obj.certificate is not None
-    end = obj.certificate.not_valid_after_utc
+    end = obj.not_after
     if end < context.now:
-        yield Issue("cert-expired", f"certificate expired on {end:%Y-%m-%d %H:%M} UTC: this SSL "
-                    "certificate has expired and isn't considered valid")
+        yield EXPIRED.issue(f"certificate expired on {end:%Y-%m-%d %H:%M} UTC: this SSL "
+                            "certificate has expired and isn't considered valid")
 
 
-@certificate_check("cert-expiring-soon", LEAF, CA)
+@certificate_check(EXPIRING_SOON, LEAF, CA)
 def expiring_soon(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    assert obj.certificate is not None
-    end = obj.certificate.not_valid_after_utc
+    end = obj.not_after
     window = timedelta(days=context.config.expiry_warning_days)
     if context.now <= end < context.now + window:
         days = (end - context.now).days
-        yield Issue("cert-expiring-soon", f"certificate expires in {days} days, on "
-                    f"{end:%Y-%m-%d} (warning window: {context.config.expiry_warning_days} days)")
+        yield EXPIRING_SOON.issue(f"certificate expires in {days} days, on {end:%Y-%m-%d} "
+                                  f"(warning window: {context.config.expiry_warning_days} days)")
 
 
 # -- CRL distribution point ------------------------------------------------------------------
 
-@certificate_check("cert-crl-distribution-point", LEAF)
+@certificate_check(CRL_DISTRIBUTION_POINT, LEAF)
 def crl_distribution_point(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     mode = context.config.crl_mode
     if mode == "ignore":
         return
-    try:
-        points = obj.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    except x509.ExtensionNotFound:
+    urls = obj.crl_urls
+    if urls is None:
         if mode == "require":
-            yield Issue("cert-crl-distribution-point",
-                        "certificate has no CRL distribution point; the policy requires an "
-                        "http:// CRL URL (crl-mode = require)")
+            yield CRL_DISTRIBUTION_POINT.issue(
+                "certificate has no CRL distribution point; the policy requires an http:// "
+                "CRL URL (crl-mode = require)")
         return
     if mode == "forbid":
-        yield Issue("cert-crl-distribution-point",
-                    "certificate has a CRL distribution point, but crl-mode = forbid: an "
-                    "organization that does not validate against a CRL must leave it out")
+        yield CRL_DISTRIBUTION_POINT.issue(
+            "certificate has a CRL distribution point, but crl-mode = forbid: an "
+            "organization that does not validate against a CRL must leave it out")
         return
-    urls = [name.value for point in points for name in (point.full_name or [])
-            if isinstance(name, x509.UniformResourceIdentifier)]
     for url in urls:
         if not url.lower().startswith("http://"):
             scheme = url.split(":", 1)[0] if ":" in url else url
-            yield Issue("cert-crl-distribution-point",
-                        f"CRL URL {url!r} uses {scheme}; the appliance fetches CRLs over plain "
-                        "http:// only")
+            yield CRL_DISTRIBUTION_POINT.issue(
+                f"CRL URL {url!r} uses {scheme}; the appliance fetches CRLs over plain "
+                "http:// only")
     if not any(url.lower().startswith("http://") for url in urls):
-        yield Issue("cert-crl-distribution-point",
-                    "CRL distribution point has no http:// URL")
+        yield CRL_DISTRIBUTION_POINT.issue("CRL distribution point has no http:// URL")
 
 
 # -- subject ---------------------------------------------------------------------------------
 
-@certificate_check("cert-subject-cn", LEAF, CSR)
+@certificate_check(SUBJECT_CN, LEAF, CSR)
 def subject_cn(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     values = obj.common_names
     spec = context.config.subject["common-name"]
     if not values:
         if spec.required:
-            yield Issue("cert-subject-cn", f"{obj.label} subject has no CN; it must be the "
-                        "appliance's domain name, e.g. sensor1.plant.example.com")
+            yield SUBJECT_CN.issue(f"{obj.label} subject has no CN; it must be the "
+                                   "appliance's domain name, e.g. sensor1.plant.example.com")
         return
     if len(values) > 1:
-        yield Issue("cert-subject-cn", f"{obj.label} subject has {len(values)} CNs; expected one")
+        yield SUBJECT_CN.issue(f"{obj.label} subject has {len(values)} CNs; expected one")
     for value in values:
         if "*" not in value:  # wildcards are cert-wildcard's finding
             problem = dns_name_problem(value)
             if problem:
-                yield Issue("cert-subject-cn", f"subject CN {value!r} {problem}")
+                yield SUBJECT_CN.issue(f"subject CN {value!r} {problem}")
         for message in _configured(value, spec, "CN"):
-            yield Issue("cert-subject-cn", message)
+            yield SUBJECT_CN.issue(message)
 
 
-@certificate_check("cert-subject-country", LEAF, CSR)
+@certificate_check(SUBJECT_COUNTRY, LEAF, CSR)
 def subject_country(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    values = _attribute_values(obj, NameOID.COUNTRY_NAME)
-    for value in values:
+    for value in obj.subject_values("C"):
         if value not in COUNTRY_CODES:
-            yield Issue("cert-subject-country",
-                        f"subject C {value!r} is not an ISO 3166 two-letter country code "
-                        "such as US")
-    yield from _subject_field(obj, context, rule="cert-subject-country", config_name="country",
-                              oid=NameOID.COUNTRY_NAME, short="C")
+            yield SUBJECT_COUNTRY.issue(f"subject C {value!r} is not an ISO 3166 two-letter "
+                                        "country code such as US")
+    yield from _subject_field(obj, context, rule=SUBJECT_COUNTRY, config_name="country",
+                              short="C")
 
 
-@certificate_check("cert-subject-org-unit", LEAF, CSR)
+@certificate_check(SUBJECT_ORG_UNIT, LEAF, CSR)
 def subject_org_unit(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    yield from _subject_field(obj, context, rule="cert-subject-org-unit",
-                              config_name="organizational-unit",
-                              oid=NameOID.ORGANIZATIONAL_UNIT_NAME, short="OU")
+    yield from _subject_field(obj, context, rule=SUBJECT_ORG_UNIT,
+                              config_name="organizational-unit", short="OU")
 
 
-@certificate_check("cert-subject-org", LEAF, CSR)
+@certificate_check(SUBJECT_ORG, LEAF, CSR)
 def subject_org(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    yield from _subject_field(obj, context, rule="cert-subject-org", config_name="organization",
-                              oid=NameOID.ORGANIZATION_NAME, short="O")
+    yield from _subject_field(obj, context, rule=SUBJECT_ORG, config_name="organization",
+                              short="O")
 
 
-@certificate_check("cert-wildcard", LEAF, CSR)
+@certificate_check(WILDCARD, LEAF, CSR)
 def wildcard(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     for value in obj.common_names:
         if "*" in value:
-            yield Issue("cert-wildcard", f"subject CN {value!r} is a wildcard; every appliance "
-                        "needs its own certificate")
+            yield WILDCARD.issue(f"subject CN {value!r} is a wildcard; every appliance needs "
+                                 "its own certificate")
     for name in obj.dns_names:
         if "*" in name:
-            yield Issue("cert-wildcard", f"SAN DNS name {name!r} is a wildcard")
+            yield WILDCARD.issue(f"SAN DNS name {name!r} is a wildcard")

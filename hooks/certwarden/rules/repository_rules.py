@@ -10,8 +10,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from certwarden.findings import Issue, Rule, Severity
 from certwarden.index_certificates import CertificateRecord
-from certwarden.rules.base import Issue
+from certwarden.rules.certificate_rules import WILDCARD
+
+DUPLICATE_CN = Rule(
+    "cert-duplicate-cn", "repository", Severity.ERROR,
+    summary="Two certificates in different files share a subject CN.",
+    policy="Every appliance needs its own certificate with its own CN.",
+    hint="Give each appliance its own CN; remove the old certificate when you renew.")
+DUPLICATE = Rule(
+    "cert-duplicate", "repository", Severity.ERROR,
+    summary="The same certificate is committed in two places.",
+    policy="Every appliance needs its own certificate.",
+    hint="Keep one copy (a chain file may repeat the issuing CAs).", impact="medium")
+KEY_REUSED = Rule(
+    "key-reused", "repository", Severity.ERROR,
+    summary="One key pair under two certificates.",
+    policy="One key pair under two certificates breaks one certificate per appliance.",
+    hint="Generate a new key for each appliance: `openssl genrsa -aes256 -out new.key 2048`.")
 
 
 def _others(paths: set[str], own: str) -> str:
@@ -23,7 +40,7 @@ def _appliance_certificates(records: list[CertificateRecord]) -> list[Certificat
 
 
 def duplicates(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
-    """cert-duplicate: the same certificate in two files."""
+    """The same certificate in two files."""
     by_fingerprint: dict[str, list[CertificateRecord]] = defaultdict(list)
     for record in _appliance_certificates(records):
         by_fingerprint[record.fingerprint].append(record)
@@ -31,13 +48,13 @@ def duplicates(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRe
         paths = {r.path for r in group}
         if len(paths) > 1:
             for record in group:
-                yield record, Issue("cert-duplicate", f"the same certificate is also in "
+                yield record, DUPLICATE.issue(f"the same certificate is also in "
                                     f"{_others(paths, record.path)}")
 
 
 def duplicate_common_names(records: list[CertificateRecord]
                            ) -> Iterator[tuple[CertificateRecord, Issue]]:
-    """cert-duplicate-cn: different certificates, in different files, with one CN."""
+    """Different certificates, in different files, with one CN."""
     by_name: dict[str, list[CertificateRecord]] = defaultdict(list)
     for record in _appliance_certificates(records):
         for name in set(n.lower().rstrip(".") for n in record.common_names):
@@ -48,13 +65,13 @@ def duplicate_common_names(records: list[CertificateRecord]
         for record in group:
             others = {r.path for r in group if r.fingerprint != record.fingerprint}
             if others - {record.path}:
-                yield record, Issue("cert-duplicate-cn", f"CN {name!r} is also used by the "
+                yield record, DUPLICATE_CN.issue(f"CN {name!r} is also used by the "
                                     f"certificate in {_others(others, record.path)}; every "
                                     "appliance needs its own CN")
 
 
 def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
-    """key-reused: one public key under two different certificates."""
+    """One public key under two different certificates."""
     by_key: dict[str, list[CertificateRecord]] = defaultdict(list)
     for record in _appliance_certificates(records):
         by_key[record.spki_fingerprint].append(record)
@@ -64,7 +81,7 @@ def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateR
         for record in group:
             others = {r.path for r in group if r.fingerprint != record.fingerprint}
             where = _others(others, record.path) or "the same file"
-            yield record, Issue("key-reused", "this certificate's key pair is also used by "
+            yield record, KEY_REUSED.issue("this certificate's key pair is also used by "
                                 f"the certificate in {where}",
                                 fingerprint=record.spki_fingerprint)
 
@@ -72,7 +89,7 @@ def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateR
 def wildcards(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
     for record in records:
         if record.wildcard_names and not record.is_ca:
-            yield record, Issue("cert-wildcard", f"wildcard name {record.wildcard_names[0]!r}; "
+            yield record, WILDCARD.issue(f"wildcard name {record.wildcard_names[0]!r}; "
                                 "every appliance needs its own certificate")
 
 
