@@ -24,6 +24,7 @@ SPEC_RULE_IDS = {
     "key-unencrypted", "key-weak-encryption", "key-type", "key-size", "key-reused",
     "key-unreadable", "passphrase-charset", "passphrase-wrong", "passphrase-committed", "secret",
 }
+SPEC_RULE_IDS |= {"key-not-pem"}  # issue 11: the contract allows new key- rules
 
 
 def test_registry_holds_exactly_the_spec_rule_ids() -> None:

@@ -77,7 +77,7 @@ ANY_INPUT = st.one_of(st.binary(max_size=4096), mutated())
 @given(ANY_INPUT)
 def test_key_loaders_never_raise(data: bytes) -> None:
     key_sniff.may_hold_private_key(data)
-    scan = find_keys(data, config=CONFIG)
+    scan = find_keys(data)
     for key in scan.keys:
         assert key.fingerprint and key.form
 

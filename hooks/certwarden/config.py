@@ -86,7 +86,10 @@ class Config:
     crl_files: tuple[str, ...] = ()
     crl_fetch: bool = False
     pbkdf2_min_iterations: int = 1000
+    scrypt_min_n: int = 1 << 14
     legacy_pem_aes_severity: Severity = Severity.WARNING
+    pbes2_3des_severity: Severity = Severity.WARNING
+    key_policy_paths: tuple[str, ...] = ()
     max_file_bytes: int = 64 * 1024 * 1024
     baseline: str | None = None  # default: .certwarden-baseline.json at the root
     secrets_max_file_bytes: int = 4 * 1024 * 1024
@@ -309,6 +312,10 @@ _SCHEMA: dict[str, tuple[str, Callable[[str, object], Any]]] = {
     "pbkdf2-min-iterations": ("pbkdf2_min_iterations", _int),
     "legacy-pem-aes-severity": ("legacy_pem_aes_severity",
                                 lambda k, v: _severity_name(k, v) or Severity.INFO),
+    "scrypt-min-n": ("scrypt_min_n", lambda k, v: _int(k, v, minimum=2)),
+    "pbes2-3des-severity": ("pbes2_3des_severity",
+                            lambda k, v: _severity_name(k, v) or Severity.INFO),
+    "key-policy-paths": ("key_policy_paths", _str_list),
     "max-file-bytes": ("max_file_bytes", lambda k, v: _int(k, v, minimum=1024)),
     "baseline": ("baseline", _str),
     "secrets-baseline": ("secrets_baseline", _str),

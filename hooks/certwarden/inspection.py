@@ -174,7 +174,7 @@ def inspect_file(path: str, *, config: Config, now: datetime, stream: TextIO) ->
             render(f"{kind} #{obj.index + 1}{where}, SHA-256 {obj.fingerprint[:16]}...",
                    certificate_rows(obj, config), findings, stream, colour=colour,
                    not_applicable=skipped)
-        for key in find_keys(source.data, config=config).keys:
+        for key in find_keys(source.data).keys:
             findings = [f for f in report.findings if f.line == key.line]
             where = f" (line {key.line})" if key.line else ""
             render(f"private key{where}", key_rows(key), findings, stream, colour=colour)

@@ -11,17 +11,22 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
 
 class SourceFile:
-    __slots__ = ("data", "error", "is_symlink", "path", "size")
+    __slots__ = ("blob", "data", "error", "is_symlink", "path", "size")
 
     def __init__(self, path: str, data: bytes, size: int, *, is_symlink: bool = False,
-                 error: str | None = None) -> None:
+                 error: str | None = None, blob: str | None = None) -> None:
         self.path = path  # as the user or git names it
         self.data = data
         self.size = size  # the full size, which may exceed len(data) when capped
         self.is_symlink = is_symlink
         self.error = error  # why the content could not be read
+        self.blob = blob  # the git object id, when the bytes come from the repository
 
     @property
     def truncated(self) -> bool:
@@ -192,11 +197,65 @@ def read_blobs(root: str, entries: Sequence[IndexEntry], *,
                     break
                 remaining -= len(skipped)
             stream.read(1)  # the newline after each object
-            yield SourceFile(entry.path, body, size, is_symlink=entry.mode == "120000")
+            yield SourceFile(entry.path, body, size, is_symlink=entry.mode == "120000",
+                             blob=entry.blob)
     finally:
         stream.close()
         process.wait()
         writer.join(timeout=1)
+
+
+def read_rest(source: SourceFile, *, root: str, window: int, overlap: int
+              ) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) windows of what lies past source.data, each overlapping the one
+    before by `overlap` bytes, so that a key cut by a window's edge is whole in the next.
+    Memory holds one window, however large the file."""
+    import subprocess
+
+    start = max(0, len(source.data) - overlap)
+    if source.blob is not None:
+        try:
+            process = subprocess.Popen(["git", "cat-file", "blob", source.blob], cwd=root,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except FileNotFoundError:
+            return
+        assert process.stdout is not None
+        stream = process.stdout
+        try:
+            _skip(stream, start)
+            yield from _windows(stream, start, window, overlap)
+        finally:
+            stream.close()
+            process.wait()
+        return
+    try:
+        with open(source.path, "rb") as reader:
+            reader.seek(start)
+            yield from _windows(reader, start, window, overlap)
+    except OSError:
+        return
+
+
+def _skip(stream: BinaryIO, count: int) -> None:
+    while count > 0:
+        chunk = stream.read(min(count, 1 << 20))
+        if not chunk:
+            return
+        count -= len(chunk)
+
+
+def _windows(stream: BinaryIO, start: int, window: int, overlap: int
+             ) -> Iterator[tuple[int, bytes]]:
+    carried = b""
+    offset = start
+    while True:
+        chunk = stream.read(window - len(carried))
+        if not chunk:
+            return
+        data = carried + chunk
+        yield offset, data
+        carried = data[-overlap:] if len(data) > overlap else b""
+        offset += len(data) - len(carried)
 
 
 def read_staged(root: str, *, max_bytes: int) -> Iterator[SourceFile]:

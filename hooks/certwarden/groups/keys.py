@@ -67,9 +67,11 @@ def _check(source: SourceFile, context: RuleContext) -> list[Finding]:
     if source.error is not None:
         return [UNREADABLE.issue(source.error).at(source.path, None, path_digest)]
     findings = _committed_passphrases(source, context, path_digest)
+    holds_keys = False
     if key_sniff.may_hold_private_key(source.data):
         findings.extend(_key_findings(source, context))
-    elif sniff.is_certificate_name(source.path):
+        holds_keys = bool(_keys_in(source.path, source.data, context).keys)
+    if not holds_keys and sniff.is_certificate_name(source.path):
         findings.extend(_certificate_side_pairing(source, context))
     return findings
 
@@ -101,26 +103,51 @@ def _committed_passphrases(source: SourceFile, context: RuleContext,
     return findings
 
 
+WINDOW = 16 * 1024 * 1024  # past max-file-bytes, a file is searched in windows this size
+OVERLAP = 1024 * 1024  # ... each overlapping the one before, so no key is cut in two
+
+
 def _key_findings(source: SourceFile, context: RuleContext) -> list[Finding]:
+    from certwarden.findings import Severity
     from certwarden.rules.key_rules import UNREADABLE, KeyFacts, evaluate
 
     scan = _keys_in(source.path, source.data, context)
-    findings = [UNREADABLE.issue(problem.reason).at(source.path, problem.line,
-                                                    problem.material_digest)
-                for problem in scan.unreadable]
+    if source.truncated:
+        _scan_rest(source, context, scan)
+    scan.finish()
+    findings = [UNREADABLE.issue(
+        problem.describe(),
+        severity=Severity.WARNING if problem.kind == "not-decoded" else None).at(
+            source.path, problem.line, problem.material_digest)
+        for problem in scan.unreadable]
     if not scan.keys:
         return findings
     variable = passphrase_variable(source.path, context.config)
     passphrase = passphrase_for(source.path, context.config)
     certificates = _paired_certificates(source, context, scan.bundle_certificates)
     for key in scan.keys:
-        facts = KeyFacts(key, passphrase_variable=variable, passphrase=passphrase,
-                         certificates=certificates)
+        facts = KeyFacts(key, path=source.path, passphrase_variable=variable,
+                         passphrase=passphrase, certificates=certificates)
         if passphrase is not None and key.encrypted and key.opener is not None:
             _open(facts, passphrase)
         findings.extend(issue.at(source.path, key.line, key.fingerprint)
                         for issue in evaluate(facts, context))
     return findings
+
+
+def _scan_rest(source: SourceFile, context: RuleContext, scan: KeyScan) -> None:
+    """Keys past max-file-bytes: the rest of the file, window by window."""
+    from certwarden.recognition.keys import find_keys
+    from certwarden.sources import read_rest
+
+    known_offset, known_lines = len(source.data), source.data.count(b"\n")
+    for offset, window in read_rest(source, root=context.config.root, window=WINDOW,
+                                    overlap=OVERLAP):
+        # Newlines before this window: those before the end of what was read, less the
+        # ones in the overlap.
+        before = known_lines - window[:max(0, known_offset - offset)].count(b"\n")
+        find_keys(window, line_base=before, scan=scan)
+        known_offset, known_lines = offset + len(window), before + window.count(b"\n")
 
 
 def _open(facts: KeyFacts, passphrase: bytes) -> None:
@@ -160,7 +187,7 @@ def _keys_in(path: str, data: bytes | None, context: RuleContext) -> KeyScan:
     if scan is None:
         if data is None:
             data = context.neighbours.read(path)
-        scan = find_keys(data, config=context.config) if data is not None else KeyScan()
+        scan = find_keys(data) if data is not None else KeyScan()
         context.key_scans[path] = scan
     return scan
 

@@ -1,7 +1,11 @@
-"""Find PEM-style armored blocks wherever they hide, without importing cryptography.
+"""Find PEM-style armored blocks wherever they hide, in one linear pass, without cryptography.
 
-Tolerates CRLF, indentation (YAML), quoting and `\\n` escapes (JSON, .env, source
-strings), markdown quoting, legacy PEM headers and OpenPGP armor headers/checksums.
+Tolerates CRLF, indentation (YAML), a wrapper repeated on every line (`> ` e-mail quotes,
+`# ` comments, ` * ` C comments, `+` in diffs, line numbers, `b"..."` literals), quoting
+and `\\n` escapes (JSON, .env, source strings), blank and stray lines, spaced groups,
+legacy PEM headers and OpenPGP armor headers/checksums. Every BEGIN and END marker is found
+by one regular expression scan; blocks are their pairs, so no input costs more than a
+linear pass (1 MiB of BEGIN lines, or a 100 KB line of spaces, is read once).
 """
 
 from __future__ import annotations
@@ -11,16 +15,18 @@ import binascii
 import re
 from dataclasses import dataclass
 
-_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9][A-Z0-9 #._/-]{0,60}?)-----")
+_MARKER = re.compile(rb"-----(BEGIN|END) ([A-Za-z0-9][A-Za-z0-9 #._/-]{0,62}?)-----")
 _ESCAPED_NEWLINE = re.compile(rb"\\r\\n|\\n|\\r")
 # Wrapping around a body line: indentation, quotes, comment or quote markers, string
 # concatenation. '+' and '/' are base64 characters, so they are only stripped beside a quote.
-_LEADING_WRAPPER = re.compile(rb"^[\s#>;|]*(?:\+\s*[\"']|[\"'])?")
-_TRAILING_WRAPPER = re.compile(rb"(?:[\"'][\s+,;)\\]*|[\s,;)\\]+)$")
-_BASE64_LINE = re.compile(rb"^[A-Za-z0-9+/=]*$")
-_WRAPPER_ONLY = re.compile(rb"^[\s\"'+,;()\\]*$")  # what is left between concatenated strings
-_PGP_CHECKSUM = re.compile(rb"^=[A-Za-z0-9+/]{4}$")
-_HEADER_LINE = re.compile(rb"^([A-Za-z][A-Za-z0-9-]*): ?(.*)$")
+_LEADING_WRAPPER = re.compile(rb"[ \t#>;|*]*(?:\+[ \t]*[\"']|[\"'`])?")
+_TRAILING_WRAPPER = re.compile(rb"(?:[\"'`][ \t+,;)\\]*|[ \t,;)\\]+)$")
+_BASE64_LINE = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+_PGP_CHECKSUM = re.compile(rb"=[A-Za-z0-9+/]{4}")
+_HEADER_LINE = re.compile(rb"([A-Za-z][A-Za-z0-9-]*): ?(.*)")
+_DIGITS = re.compile(rb"\d+")
+MAX_BODY = 16 * 1024 * 1024  # an incomplete block's body: what can follow its BEGIN line
+_PLAIN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\r\n")
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,13 @@ class ArmoredBlock:
     label: str
     line: int  # 1-based line of the BEGIN marker
     start: int  # byte offset of the BEGIN marker
-    end: int  # byte offset just past the END marker (or the BEGIN marker when incomplete)
+    end: int  # byte offset just past the END marker (or the body, when incomplete)
     headers: dict[str, str]
     der: bytes | None  # None when the body is not base64 (placeholder, garbage)
     complete: bool  # False when no END marker follows
+    body: bytes = b""  # the raw bytes between the markers
+    end_label: str = ""  # the END marker's label (may differ: still a block)
+    stray_lines: int = 0  # body lines that were neither base64 nor a header
 
     @property
     def body_length(self) -> int:
@@ -55,67 +64,131 @@ class LineCounter:
         return self.line
 
 
-_PLAIN_WHITESPACE = b" \t\r\n"
+def _wrapper_pattern(wrapper: bytes, *, at_end: bool) -> re.Pattern[bytes] | None:
+    """The wrapper seen around the BEGIN marker, as a pattern for the body lines: digits
+    may change (line numbers), whitespace may vary."""
+    wrapper = wrapper.strip(b"\r")
+    if not wrapper.strip() or len(wrapper) > 48:
+        return None
+    parts = []
+    for piece in re.split(rb"(\d+|\s+)", wrapper):
+        if not piece:
+            continue
+        if piece.isdigit():
+            parts.append(rb"\d+")
+        elif piece.isspace():
+            parts.append(rb"\s*")
+        else:
+            parts.append(re.escape(piece))
+    pattern = b"".join(parts)
+    return re.compile(pattern + rb"\s*$" if at_end else rb"\s*" + pattern)
 
 
-def decode_body(body: bytes) -> tuple[dict[str, str], bytes | None]:
+def decode_body(body: bytes, prefix: bytes = b"", suffix: bytes = b""
+                ) -> tuple[dict[str, str], bytes | None]:
     """Split an armored body into headers and decoded bytes."""
-    if not any(c in body for c in (b":", b"\\", b'"', b"'", b">", b"#", b"|")):
+    headers, der, _ = read_body(body, prefix, suffix)
+    return headers, der
+
+
+def read_body(body: bytes, prefix: bytes = b"", suffix: bytes = b""
+              ) -> tuple[dict[str, str], bytes | None, int]:
+    """(headers, decoded bytes or None, stray lines) of an armored body."""
+    if _PLAIN.issuperset(body):
+        compact = body.translate(None, b" \t\r\n")
         # The common case: plain base64 lines, maybe indented or CRLF.
-        try:
-            return {}, base64.b64decode(body.translate(None, _PLAIN_WHITESPACE), validate=True)
-        except (binascii.Error, ValueError):
-            pass
-    text = _ESCAPED_NEWLINE.sub(b"\n", body).replace(b"\r", b"\n")
+        if len(compact) % 4 == 0 and b"=" not in compact.rstrip(b"="):
+            try:
+                return {}, base64.b64decode(compact, validate=True), 0
+            except (binascii.Error, ValueError):
+                pass
+    if b"\n" not in body.strip(b"\r\n") and _ESCAPED_NEWLINE.search(body):
+        body = _ESCAPED_NEWLINE.sub(b"\n", body)
+    leading = _wrapper_pattern(prefix, at_end=False)
+    trailing = _wrapper_pattern(suffix, at_end=True)
     headers: dict[str, str] = {}
     chunks: list[bytes] = []
-    for raw_line in text.split(b"\n"):
-        if _WRAPPER_ONLY.match(raw_line):
-            continue
-        line = _TRAILING_WRAPPER.sub(b"", _LEADING_WRAPPER.sub(b"", raw_line, count=1), count=1)
+    stray = 0
+    continued = False
+    for raw_line in body.replace(b"\r", b"\n").split(b"\n"):
+        line = raw_line
+        if leading is not None:
+            match = leading.match(line)
+            if match:
+                line = line[match.end():]
+        if trailing is not None:
+            match = trailing.search(line)
+            if match:
+                line = line[:match.start()]
+        line = _LEADING_WRAPPER.sub(b"", line, count=1)
+        line = _TRAILING_WRAPPER.sub(b"", line, count=1).strip()
         if not line:
             continue
-        header = _HEADER_LINE.match(line)
-        if header and not chunks:
-            headers[header.group(1).decode("ascii")] = header.group(2).decode("ascii", "replace")
+        if continued:  # RFC 1421 / OpenPGP header continuation
+            continued = line.endswith(b"\\")
             continue
-        if _PGP_CHECKSUM.match(line):
+        header = _HEADER_LINE.fullmatch(line) if not chunks else None
+        if header is not None:
+            name = header.group(1).decode("ascii")
+            headers[name] = header.group(2).decode("ascii", "replace")
+            continued = line.endswith(b"\\")
             continue
-        chunks.append(line)
-    joined = b"".join(chunks)
-    if not joined or not _BASE64_LINE.match(joined):
-        return headers, None
+        if _PGP_CHECKSUM.fullmatch(line):
+            continue
+        compact = line.replace(b" ", b"").replace(b"\t", b"")
+        if _BASE64_LINE.fullmatch(compact):
+            chunks.append(compact)
+        else:
+            stray += 1
+    joined = b"".join(chunk.rstrip(b"=") if index < len(chunks) - 1 else chunk
+                      for index, chunk in enumerate(chunks))
+    if not joined:
+        return headers, None, stray
     try:
-        return headers, base64.b64decode(joined + b"=" * (-len(joined) % 4), validate=True)
+        unpadded = joined.rstrip(b"=")
+        usable = unpadded[: len(unpadded) - (len(unpadded) % 4 == 1)]
+        return headers, base64.b64decode(usable + b"=" * (-len(usable) % 4),
+                                         validate=True), stray
     except (binascii.Error, ValueError):
-        return headers, None
+        return headers, None, stray
+
+
+def _line_bounds(data: bytes, start: int, end: int) -> tuple[bytes, bytes]:
+    """What precedes a marker on its line, and what follows the marker ending at `end`."""
+    line_start = max(data.rfind(b"\n", max(0, start - 256), start) + 1, start - 256, 0)
+    line_end = data.find(b"\n", end, end + 256)
+    return data[line_start:start], data[end:line_end if line_end != -1 else min(len(data),
+                                                                                   end + 256)]
 
 
 def find_blocks(data: bytes, *, labels: frozenset[str] | None = None) -> list[ArmoredBlock]:
-    """Every `-----BEGIN X-----` ... `-----END X-----` block, in file order."""
+    """Every `-----BEGIN X-----` ... `-----END Y-----` block, in file order; a BEGIN that
+    another BEGIN follows is an incomplete block."""
     blocks: list[ArmoredBlock] = []
+    if b"-----BEGIN " not in data:
+        return blocks
     lines = LineCounter(data)
-    position = 0
-    while True:
-        begin = _BEGIN.search(data, position)
-        if begin is None:
-            return blocks
-        label_bytes = begin.group(1)
-        label = label_bytes.decode("ascii")
-        end_marker = b"-----END " + label_bytes + b"-----"
-        end = data.find(end_marker, begin.end())
-        following_begin = _BEGIN.search(data, begin.end())
-        if end != -1 and (following_begin is None or end < following_begin.start()):
-            if labels is None or label in labels:
-                headers, der = decode_body(data[begin.end():end])
-                blocks.append(ArmoredBlock(label, lines.line_at(begin.start()), begin.start(),
-                                           end + len(end_marker), headers, der, True))
-            position = end + len(end_marker)
+    markers = list(_MARKER.finditer(data))
+    for index, begin in enumerate(markers):
+        if begin.group(1) != b"BEGIN":
+            continue
+        label = begin.group(2).decode("ascii")
+        if labels is not None and label not in labels:
+            continue
+        following = markers[index + 1] if index + 1 < len(markers) else None
+        prefix, suffix = _line_bounds(data, begin.start(), begin.end())
+        if following is not None and following.group(1) == b"END":
+            body = data[begin.end():following.start()]
+            headers, der, stray = read_body(body, prefix, suffix)
+            blocks.append(ArmoredBlock(label, lines.line_at(begin.start()), begin.start(),
+                                       following.end(), headers, der, True, body,
+                                       following.group(2).decode("ascii"), stray))
         else:
-            if labels is None or label in labels:
-                blocks.append(ArmoredBlock(label, lines.line_at(begin.start()), begin.start(),
-                                           begin.end(), {}, None, False))
-            position = begin.end()
+            stop = following.start() if following is not None else len(data)
+            body = data[begin.end():min(stop, begin.end() + MAX_BODY)]
+            blocks.append(ArmoredBlock(label, lines.line_at(begin.start()), begin.start(),
+                                       begin.end() + len(body), {}, None, False, body))
+    return blocks
 
 
 def der_element_length(data: bytes, offset: int = 0) -> int | None:

@@ -1,24 +1,27 @@
-"""Private keys in DER: PKCS#1, SEC1, DSA, PKCS#8 and encrypted PKCS#8, decided by parsers.
+"""Private keys in DER: PKCS#1, SEC1, DSA, PKCS#8 and encrypted PKCS#8, decided by parsers,
+whether the DER is a whole file or sits inside other bytes (a header before it, a
+certificate after it, firmware around it).
 
 cryptography decides first (a TypeError means a password is needed); asn1crypto then
-recognises by structure what cryptography cannot load (unknown algorithms) and reads
-the encryption parameters cryptography does not expose.
+recognises by structure what cryptography cannot load (unknown algorithms). The
+encryption's parameters are read by pbe.py, which also tries the empty passphrase.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
 
-from certwarden.config import Config
-from certwarden.findings import Severity
-from certwarden.recognition.found_key import FoundKey, digest
+from certwarden.recognition import der_reader, pbe
+from certwarden.recognition.found_key import FoundKey, Opener, digest
+from certwarden.recognition.work_caps import WorkBudget, over_cap
 
-WEAK_CIPHERS = {"des": "DES", "tripledes": "3DES", "rc2": "RC2", "rc4": "RC4"}
+if TYPE_CHECKING:
+    from certwarden.recognition.keys import KeyScan, View
 
 
 def spki_der(public_key: Any) -> bytes:
@@ -50,34 +53,17 @@ def describe_private_key(key: object) -> tuple[str, int | None, bytes | None]:
     return name, size if isinstance(size, int) else None, public_der
 
 
-def pkcs8_encryption(der: bytes, config: Config) -> tuple[str, str | None]:
-    """(how an EncryptedPrivateKeyInfo is encrypted, why that is weak or None)."""
-    from asn1crypto import keys as asn1_keys
-
-    try:
-        algorithm: Any = asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
-        scheme = algorithm["algorithm"].native
-        if scheme != "pbes2":
-            return f"{scheme} (PBES1)", f"{scheme} is a PBES1 scheme (one weak cipher, " \
-                                        "weak key derivation)"
-        cipher = algorithm.encryption_cipher
-        key_length = algorithm.key_length
-        kdf = algorithm.kdf
-    except Exception:  # unknown OIDs or odd parameters: encrypted, scheme unknown
-        return "PKCS#8 encryption with unrecognised parameters", None
-    description = f"PBES2 {kdf} {cipher.upper()}-{key_length * 8}"
-    if cipher in WEAK_CIPHERS:
-        return description, f"{WEAK_CIPHERS[cipher]} is a broken or weak cipher"
-    if kdf == "pbkdf2":
-        iterations = algorithm.kdf_iterations
-        description = f"PBES2 PBKDF2 ({iterations} iterations) {cipher.upper()}-{key_length * 8}"
-        if iterations < config.pbkdf2_min_iterations:
-            return description, (f"PBKDF2 with {iterations} iterations, under the floor of "
-                                 f"{config.pbkdf2_min_iterations}")
-    return description, None
+def capped_opener(open_with: Opener, kdf: str | None, parameters: dict[str, int]) -> Opener:
+    """An opener that refuses, before any work, a derivation over the caps."""
+    def guarded(passphrase: bytes) -> object:
+        refused = over_cap(kdf, parameters) if kdf else None
+        if refused:
+            raise ValueError(f"not opened: {refused}")
+        return open_with(passphrase)
+    return guarded
 
 
-def _opener_der(der: bytes) -> object:
+def _opener_der(der: bytes) -> Opener:
     def open_with(passphrase: bytes) -> object:
         return serialization.load_der_private_key(der, passphrase,
                                                   unsafe_skip_rsa_key_validation=True)
@@ -92,19 +78,20 @@ def _any_algorithm_private_key_info() -> Any:
 
     class AnyAlgorithm(core.Sequence):  # type: ignore[misc]
         _fields: ClassVar = [("algorithm", core.ObjectIdentifier),
-                   ("parameters", core.Any, {"optional": True})]
+                             ("parameters", core.Any, {"optional": True})]
 
     class AnyPrivateKeyInfo(core.Sequence):  # type: ignore[misc]
-        _fields: ClassVar = [("version", core.Integer), ("private_key_algorithm", AnyAlgorithm),
-                   ("private_key", core.OctetString),
-                   ("attributes", core.Any, {"implicit": 0, "optional": True}),
-                   ("public_key", core.Any, {"implicit": 1, "optional": True})]
+        _fields: ClassVar = [("version", core.Integer),
+                             ("private_key_algorithm", AnyAlgorithm),
+                             ("private_key", core.OctetString),
+                             ("attributes", core.Any, {"implicit": 0, "optional": True}),
+                             ("public_key", core.Any, {"implicit": 1, "optional": True})]
 
     return AnyPrivateKeyInfo
 
 
 def _structural(der: bytes, form: str, line: int | None) -> FoundKey | None:
-    """A key cryptography could not load, recognised by its ASN.1 structure."""
+    """An unencrypted key cryptography could not load, recognised by its ASN.1 structure."""
     from asn1crypto import keys as asn1_keys
 
     candidates: list[tuple[Any, str]] = [
@@ -133,39 +120,69 @@ def _structural(der: bytes, form: str, line: int | None) -> FoundKey | None:
                             material_digest=digest(der), key_type=key_type, key_size=size)
         except Exception:  # asn1crypto raises many types on non-matching input
             continue
+    return None
+
+
+def encrypted_pkcs8(der: bytes, *, form: str, line: int | None, budget: WorkBudget
+                    ) -> FoundKey | None:
+    """An EncryptedPrivateKeyInfo: its protection, and whether "" opens it."""
     try:
-        encrypted = asn1_keys.EncryptedPrivateKeyInfo.load(der, strict=True)
-        if not encrypted["encrypted_data"].native:
-            return None
-    except Exception:
+        encryption = pbe.read_pkcs8(der)
+    except (der_reader.DerError, IndexError, KeyError):
         return None
-    return FoundKey(form=f"encrypted PKCS#8 {form}", line=line, encrypted=True,
-                    material_digest=digest(der), encryption="PKCS#8 encryption")
+    if len(encryption.ciphertext) < 16:
+        return None
+    key = FoundKey(form=f"encrypted PKCS#8 {form}", line=line, encrypted=True,
+                   material_digest=digest(der), protection=encryption.protection)
+    try:
+        plain = pbe.decrypt_pkcs8(encryption, b"", budget)
+    except pbe.Unsupported as exc:
+        key.not_tried = str(exc)
+    else:
+        key.opens_with_empty_passphrase = plain is not None
+        if plain is not None:
+            _learn(key, plain)
+    protection = encryption.protection
+    key.opener = capped_opener(_opener_der(der), protection.kdf, protection.parameters)
+    return key
 
 
-def classify_der(der: bytes, *, form: str, line: int | None, config: Config) -> FoundKey | None:
-    """A private key in these DER bytes, encrypted or not; None when there is none."""
+def _learn(key: FoundKey, plain: bytes) -> None:
+    """Type, size and public key of a key decrypted with the empty passphrase."""
+    try:
+        loaded = serialization.load_der_private_key(plain, None,
+                                                    unsafe_skip_rsa_key_validation=True)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return
+    key.key_type, key.key_size, key.public_key_der = describe_private_key(loaded)
+
+
+def classify_der(der: bytes, *, form: str, line: int | None,
+                 budget: WorkBudget | None = None) -> FoundKey | None:
+    """A private key in these DER bytes (trailing bytes ignored), encrypted or not; None
+    when there is none."""
     if len(der) < 16 or der[0] != 0x30:
         return None
+    length = der_reader.element_length(der)
+    if length is None:
+        return None
+    der = der[:length]
     try:
         # Only type, size and public key are read from the key, never used to sign or
         # decrypt, so RSA's costly consistency check (milliseconds per key) is skipped.
         key = serialization.load_der_private_key(der, password=None,
                                                  unsafe_skip_rsa_key_validation=True)
     except TypeError:  # a password is needed: encrypted PKCS#8
-        description, weakness = pkcs8_encryption(der, config)
-        return FoundKey(form=f"encrypted PKCS#8 {form}", line=line, encrypted=True,
-                        material_digest=digest(der), encryption=description,
-                        weakness=weakness, opener=_opener_der(der))  # type: ignore[arg-type]
+        return encrypted_pkcs8(der, form=form, line=line, budget=budget or WorkBudget())
     except (ValueError, UnsupportedAlgorithm):
         found = _structural(der, form, line)
-        if found is not None and found.encrypted:
-            found.encryption, found.weakness = pkcs8_encryption(der, config)
+        if found is None:
+            found = encrypted_pkcs8(der, form=form, line=line, budget=budget or WorkBudget())
         return found
     key_type, size, public_der = describe_private_key(key)
     return FoundKey(form=f"{_der_format(der)} {form}", line=line, encrypted=False,
                     material_digest=digest(der), key_type=key_type, key_size=size,
-                    public_key_der=public_der)
+                    public_key_der=public_der, opener=_opener_der(der))
 
 
 def _der_format(der: bytes) -> str:
@@ -180,14 +197,50 @@ def _der_format(der: bytes) -> str:
         else "traditional"
 
 
-def legacy_pem_weakness(dek_info: str, config: Config) -> tuple[str, str, Severity | None]:
-    """(description, weakness, severity) of a `Proc-Type: 4,ENCRYPTED` key."""
-    cipher = dek_info.split(",", 1)[0].strip().upper()
-    description = f"legacy PEM encryption {cipher} (one MD5 pass as key derivation)"
-    if cipher.startswith(("DES", "RC2", "RC4")):
-        return description, f"{cipher} with the legacy PEM key derivation", None
-    return (description, "legacy PEM key derivation: a single MD5 pass over the passphrase",
-            config.legacy_pem_aes_severity)
+def sequences_around(data: bytes, position: int) -> list[int]:
+    """Offsets of SEQUENCE headers whose content starts exactly at position."""
+    starts = []
+    for header_size in (2, 3, 4, 5):
+        start = position - header_size
+        if start < 0 or data[start] != 0x30:
+            continue
+        first = data[start + 1]
+        expected = 2 if first < 0x80 else 2 + (first & 0x7F)
+        if expected == header_size and der_reader.element_length(data, start):
+            starts.append(start)
+    return starts
 
 
-__all__ = ["classify_der", "describe_private_key", "legacy_pem_weakness", "pkcs8_encryption"]
+def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
+    """DER keys: the whole view, and every SEQUENCE that opens with a key's version."""
+    data = view.data
+    whole = view.depth == 0 and not view.line_base and der_key_at_start(data)
+    if whole or (view.depth and der_key_at_start(data)):
+        found = classify_der(data, form="DER", line=None, budget=scan.budget)
+        if found is not None:
+            found.encoding = "der" if whole else "der-embedded"
+            length = der_reader.element_length(data) or len(data)
+            view.claim(0, length)
+            scan.add_key(view, found)
+    for position in positions:
+        if view.is_claimed(position):
+            continue
+        for start in sequences_around(data, position):
+            length = der_reader.element_length(data, start) or 0
+            found = classify_der(data[start:start + length], form="DER inside other bytes",
+                                 line=None, budget=scan.budget)
+            if found is not None:
+                found.encoding = "der-embedded"
+                view.claim(start, start + length)
+                scan.add_key(view, found)
+                break
+
+
+def der_key_at_start(data: bytes) -> bool:
+    from certwarden.recognition.key_sniff import der_key_start
+
+    return der_key_start(data) and data[2:5] != b"\x02\x01\x03" and data[3:6] != b"\x02\x01\x03" \
+        and data[4:7] != b"\x02\x01\x03"
+
+
+__all__ = ["classify_der", "describe_private_key", "encrypted_pkcs8", "find", "spki_der"]

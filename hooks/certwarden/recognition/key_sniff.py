@@ -1,40 +1,143 @@
-"""Cheap tests for "might this file hold a private key?", run on every file.
+"""Cheap tests for "might these bytes hold a private key?", run on every file.
 
-Each test is a substring search over bytes already in memory (memchr speed); only
-files that pass are handed to the key loaders, so a commit without keys never imports
-cryptography.
+The markers of every key format (key_formats.FORMATS) and the triggers of every decoder
+(certwarden.decoders) are searched together in one pass: an Aho-Corasick automaton with a
+SIMD prefilter (ahocorasick_rs), a few GB/s, about the cost of one substring search
+however many literals there are. The result says which formats and decoders have work in
+these bytes, and where; only files that pass are handed to the key loaders, so a commit
+without keys never imports cryptography. Without the compiled automaton (an unusual
+platform), the same literals are searched one by one: same answers, slower.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Iterable
 
-# PEM/OpenSSH/SSH2/OpenPGP labels all end in "PRIVATE KEY" (also when \n-escaped);
-# "LS0tLS1CRUdJTi" is base64 of "-----BEGIN" (Kubernetes Secret data, other wrappers).
-ARMOR_MARKERS = (b"PRIVATE KEY", b"PuTTY-User-Key-File-", b"LS0tLS1CRUdJTi")
-
-# An unarmored base64 DER private key opens with its outer SEQUENCE and version INTEGER:
-# base64 "M" then a fixed shape per DER length form. The leading literal "M" lets the
-# regex engine skip ahead quickly (about as fast as one substring search).
-_OPENING = re.compile(
-    rb"M(?:II[A-Za-z0-9+/]{2}[AQgw]IBA[AD]"  # 2-byte length: PKCS#1, DSA, PKCS#8
-    rb"|I[GH][A-Za-z0-9+/]AgE[AB][MB]"  # 1-byte length: PKCS#8, SEC1
-    rb"|[A-Za-z0-9+/]{2}CAQ[AE][wE])"  # short length: PKCS#8 (Ed25519, X25519), SEC1
-)
-_BASE64_CHARACTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+WINDOW = 1 << 22  # bytes per automaton call: bounds the memory of its answer
+MAX_POSITIONS = 100_000  # per owner and file: more is an attack, not a file
 
 
-def base64_key_starts(data: bytes) -> Iterator[int]:
-    """Offsets where an unarmored base64 DER private key may start, in file order."""
-    for match in _OPENING.finditer(data):
-        start = match.start()
-        if start == 0 or data[start - 1] not in _BASE64_CHARACTERS:
-            yield start
+class Hits:
+    """Where each owner (a format or decoder name) has a marker, and which probes fired."""
+
+    __slots__ = ("overflow", "positions", "probes")
+
+    def __init__(self) -> None:
+        self.positions: dict[str, list[int]] = {}
+        self.probes: set[str] = set()
+        self.overflow: set[str] = set()  # owners with more than MAX_POSITIONS markers
+
+    def __bool__(self) -> bool:
+        return bool(self.positions or self.probes)
+
+    def of(self, owner: str) -> list[int]:
+        return self.positions.get(owner, [])
+
+    def wants(self, owner: str) -> bool:
+        return owner in self.positions or owner in self.probes
+
+
+class _Matcher:
+    """All literals at once: (literal index, start) of every non-overlapping match."""
+
+    def __init__(self, literals: list[bytes]) -> None:
+        self.literals = literals
+        try:
+            import ahocorasick_rs
+
+            self._automaton: object | None = ahocorasick_rs.BytesAhoCorasick(
+                literals, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
+        except ImportError:  # pragma: no cover - the wheel exists for common platforms
+            self._automaton = None
+
+    def matches(self, data: bytes, start: int, end: int) -> Iterable[tuple[int, int]]:
+        window = data[start:end] if start or end < len(data) else data
+        if self._automaton is not None:
+            found = self._automaton.find_matches_as_indexes(window)  # type: ignore[attr-defined]
+            return ((index, start + begin) for index, begin, _ in found)
+        return self._one_by_one(window, start)
+
+    def _one_by_one(self, window: bytes, base: int) -> list[tuple[int, int]]:
+        found = []
+        for index, literal in enumerate(self.literals):
+            position = window.find(literal)
+            while position != -1:
+                found.append((index, base + position))
+                position = window.find(literal, position + len(literal))
+        found.sort(key=lambda item: item[1])
+        return found
+
+
+class _Table:
+    def __init__(self) -> None:
+        from certwarden.decoders import transports
+        from certwarden.recognition.key_formats import FORMATS
+
+        owners: dict[bytes, list[str]] = {}
+        for key_format in FORMATS:
+            for marker in key_format.markers:
+                owners.setdefault(marker, []).append(key_format.name)
+        self.probes: list[tuple[str, object]] = [
+            (f.name, f.probe) for f in FORMATS if f.probe is not None]
+        for decoder in transports():
+            for trigger in decoder.triggers:
+                owners.setdefault(trigger, []).append(decoder.name)
+            self.probes.append((decoder.name, decoder.probe))
+        self.literals = list(owners)
+        self.owners = [owners[literal] for literal in self.literals]
+        self.matcher = _Matcher(self.literals)
+        # Literals that overlap others ("PRIVATE" inside "SSH2 ENCRYPTED PRIVATE KEY"):
+        # the automaton reports one match per place, so the longer one also counts for
+        # the shorter one's owners.
+        self.also: list[list[str]] = []
+        for literal, names in zip(self.literals, self.owners, strict=True):
+            extra = [name for other, other_names in zip(self.literals, self.owners,
+                                                         strict=True)
+                     if other != literal and other in literal for name in other_names]
+            self.also.append([n for n in dict.fromkeys(extra) if n not in names])
+
+    def scan(self, data: bytes) -> Hits:
+        hits = Hits()
+        for name, probe in self.probes:
+            if probe(data):  # type: ignore[operator]
+                hits.probes.add(name)
+        positions = hits.positions
+        for start in range(0, max(len(data), 1), WINDOW):
+            # Windows overlap by the longest literal, so no marker is cut in two.
+            end = min(len(data), start + WINDOW + 64)
+            for index, position in self.matcher.matches(data, start, end):
+                if position >= start + WINDOW:
+                    continue
+                for owner in (*self.owners[index], *self.also[index]):
+                    found = positions.setdefault(owner, [])
+                    if len(found) < MAX_POSITIONS:
+                        found.append(position)
+                    else:
+                        hits.overflow.add(owner)
+        return hits
+
+
+_table: _Table | None = None
+_last: tuple[bytes, Hits] | None = None  # the group asks twice about the same bytes
+
+
+def hits(data: bytes) -> Hits:
+    global _table, _last
+    if _last is not None and _last[0] is data:
+        return _last[1]
+    if _table is None:
+        _table = _Table()
+    found = _table.scan(data)
+    _last = (data, found)
+    return found
+
+
+def may_hold_private_key(data: bytes) -> bool:
+    return bool(hits(data))
 
 
 def der_key_start(data: bytes) -> bool:
-    """The file is one DER SEQUENCE that opens like a private key or PKCS#12 bundle."""
+    """The data opens with one DER SEQUENCE shaped like a private key or PKCS#12 bundle."""
     if len(data) < 16 or data[0] != 0x30:
         return False
     first = data[1]
@@ -42,18 +145,10 @@ def der_key_start(data: bytes) -> bool:
     if header > 6:
         return False
     length = first if first < 0x80 else int.from_bytes(data[2:header], "big")
-    if not len(data) - 4 <= header + length <= len(data):  # allow a trailing newline
+    if header + length > len(data):
         return False
     body = data[header:header + 3]
     # version 0/1 (keys), version 3 (PKCS#12), or an AlgorithmIdentifier SEQUENCE that
     # opens with its OID (encrypted PKCS#8; a certificate's first SEQUENCE does not)
     return body in (b"\x02\x01\x00", b"\x02\x01\x01", b"\x02\x01\x03") or (
         body[:1] == b"\x30" and body[1:2] < b"\x80" and body[2:3] == b"\x06")
-
-
-def may_hold_private_key(data: bytes) -> bool:
-    if any(marker in data for marker in ARMOR_MARKERS):
-        return True
-    if der_key_start(data):
-        return True
-    return next(base64_key_starts(data), None) is not None

@@ -7,11 +7,19 @@ its public part; 0 means the secret material follows in the clear.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from certwarden.config import Config
-from certwarden.recognition.found_key import FoundKey, digest
+from certwarden.recognition import armor
+from certwarden.recognition.found_key import FoundKey, Protection, digest
+
+if TYPE_CHECKING:
+    from certwarden.recognition.keys import KeyScan, View
 
 SECRET_KEY_TAGS = (5, 7)  # secret key, secret subkey
+CIPHERS = {1: "idea", 2: "3des", 3: "cast5", 4: "blowfish", 7: "aes-128", 8: "aes-192",
+           9: "aes-256", 10: "twofish", 11: "camellia-128", 12: "camellia-192",
+           13: "camellia-256"}
+S2K_TYPES = {0: "simple", 1: "salted", 3: "iterated and salted", 4: "argon2"}
 ALGORITHMS = {1: "rsa", 2: "rsa", 3: "rsa", 16: "elgamal", 17: "dsa", 18: "ecdh", 19: "ecdsa",
               20: "elgamal", 22: "eddsa", 25: "x25519", 26: "x448", 27: "ed25519", 28: "ed448"}
 _MPI_COUNTS = {1: 2, 2: 2, 3: 2, 16: 3, 20: 3, 17: 4}
@@ -97,52 +105,71 @@ def _public_part_end(body: bytes) -> tuple[int, int, int | None]:
     return algorithm, offset, size
 
 
-def _protection(body: bytes, offset: int) -> tuple[str, str | None, bool]:
-    """(description, weakness, holds secret material) from the S2K usage octet onward."""
+def _protection(body: bytes, offset: int) -> tuple[Protection | None, bool]:
+    """(protection or None when in the clear, holds secret material) from the S2K usage
+    octet onward."""
     usage = body[offset]
     if usage == 0:
-        return "none", None, True
+        return None, True
     if usage in (253, 254, 255):
         version = body[0]
         if version == 6:
             offset += 1  # count of the following fields
-        cipher = body[offset + 1]
+        cipher = CIPHERS.get(body[offset + 1], f"cipher {body[offset + 1]}")
         if usage == 253:
-            return f"AEAD (cipher {cipher})", None, True
+            return Protection("OpenPGP AEAD", cipher, "s2k"), True
         s2k_type = body[offset + 2]
         if s2k_type == 101:  # GNU extension: a stub without secret material
-            return "GNU dummy S2K (no secret material)", None, False
-        description = f"S2K type {s2k_type}, cipher {cipher}"
-        if s2k_type in (0, 1):
-            return description, "S2K without iterations: the passphrase is hashed once", True
-        if cipher in (1, 2):
-            return description, "IDEA/3DES cipher", True
-        return description, None, True
-    return (f"legacy cipher {usage}",
-            "legacy protection: the passphrase is hashed once with MD5", True)
+            return Protection("OpenPGP GNU dummy"), False
+        parameters: dict[str, int] = {}
+        if s2k_type == 3 and len(body) > offset + 12:
+            coded = body[offset + 12]
+            parameters["count"] = (16 + (coded & 15)) << ((coded >> 4) + 6)
+        kdf = f"s2k {S2K_TYPES.get(s2k_type, str(s2k_type))}"
+        return Protection("OpenPGP", cipher, kdf, parameters), True
+    return Protection("OpenPGP legacy", CIPHERS.get(usage, f"cipher {usage}"),
+                      "md5", {"iterations": 1}), True
 
 
-def parse_secret_key_block(data: bytes, *, line: int, config: Config) -> FoundKey | None:
-    """One finding per armored block: unencrypted if any secret packet is in the clear."""
-    keys: list[tuple[bool, str, str | None, str | None, int | None, bytes]] = []
+def parse_secret_key_block(data: bytes, *, line: int | None) -> FoundKey | None:
+    """One finding per key block: unencrypted if any secret packet is in the clear."""
+    keys: list[tuple[Protection | None, str, int | None, bytes]] = []
     try:
         for tag, body in packets(data):
             if tag not in SECRET_KEY_TAGS:
                 continue
             algorithm, offset, size = _public_part_end(body)
-            description, weakness, has_secret = _protection(body, offset)
+            protection, has_secret = _protection(body, offset)
             if has_secret:
-                keys.append((description == "none", description, weakness,
-                             ALGORITHMS.get(algorithm, f"algorithm {algorithm}"), size,
-                             body[:offset]))
+                keys.append((protection, ALGORITHMS.get(algorithm, f"algorithm {algorithm}"),
+                             size, body[:offset]))
     except (PacketError, IndexError):
-        return None
+        if not keys:  # what was read before the damage still counts
+            return None
     if not keys:
         return None
-    unencrypted = [k for k in keys if k[0]]
-    chosen = unencrypted[0] if unencrypted else keys[0]
-    _, description, weakness, key_type, size, public = chosen
+    unencrypted = [k for k in keys if k[0] is None]
+    protection, key_type, size, public = unencrypted[0] if unencrypted else keys[0]
     return FoundKey(form="OpenPGP secret key", line=line, encrypted=not unencrypted,
                     material_digest=digest(data), key_type=key_type, key_size=size,
-                    public_blob=public, encryption=None if unencrypted else description,
-                    weakness=None if unencrypted else weakness)
+                    public_blob=public, protection=protection, family="openpgp")
+
+
+def read_armored(block: armor.ArmoredBlock, line: int | None, scan: KeyScan
+                 ) -> FoundKey | str | None:
+    if block.der is None:
+        return "the PGP PRIVATE KEY BLOCK is not valid base64"
+    found = parse_secret_key_block(block.der, line=line)
+    if found is None:
+        return "a PGP PRIVATE KEY BLOCK whose packets could not be read"
+    return found
+
+
+def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
+    """Binary OpenPGP (`gpg --export-secret-keys > key.gpg`): the view is a packet stream."""
+    found = parse_secret_key_block(view.data, line=None)
+    if found is not None:
+        found.form = "OpenPGP secret key (binary)"
+        found.encoding = "binary"
+        view.claim(0, len(view.data))
+        scan.add_key(view, found)

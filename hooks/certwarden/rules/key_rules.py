@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from certwarden.context import RuleContext
 from certwarden.findings import Issue, Rule, Severity
-from certwarden.passphrases import count_disallowed
-from certwarden.recognition.found_key import FoundKey
+from certwarden.passphrases import count_disallowed, path_matches
+from certwarden.recognition.found_key import FoundKey, Protection
 
 E, W = Severity.ERROR, Severity.WARNING
 ENCRYPT_KEY = "openssl pkcs8 -topk8 -v2 aes-256-cbc -in plain.key -out encrypted.key"
@@ -47,10 +47,19 @@ KEY_SIZE = Rule(
     policy="Key files: RSA, 2048 or 4096 bits.",
     hint="Generate a 2048- or 4096-bit RSA key.", impact="medium")
 UNREADABLE = Rule(
-    "key-unreadable", "keys", W,
-    summary="Something that looks like a private key could not be read.",
-    policy="Key files: RSA, 2048 or 4096 bits.",
-    hint="Check it with `openssl pkey -in {path} -noout`.", tags=("credential",))
+    "key-unreadable", "keys", E,
+    summary="Something that is, or is labelled as, a private key could not be read or shown "
+            "to be encrypted (fail closed).",
+    policy="A key may be protected by a passphrase; an unencrypted key in git is leaked.",
+    hint="Check it with `openssl pkey -in {path} -noout`; if it is a key, encrypt it "
+         f"(`{ENCRYPT_KEY}`); if it is documentation, shorten the body to a placeholder "
+         "such as `...`.", impact="high", tags=("credential",))
+NOT_PEM = Rule(
+    "key-not-pem", "keys", W,
+    summary="A .key file holds a DER key; the appliance takes PEM text.",
+    policy="Files: .key holds a private key, PEM text.",
+    hint="Convert it, keeping it encrypted: `openssl pkcs8 -topk8 -v2 aes-256-cbc -inform DER "
+         "-in {path} -out key.pem`.", impact="low")
 PASSPHRASE_CHARSET = Rule(
     "passphrase-charset", "keys", E,
     summary="A passphrase uses a character the appliance does not accept.",
@@ -83,6 +92,7 @@ class PairedCertificate:
 @dataclass
 class KeyFacts:
     key: FoundKey
+    path: str = ""
     passphrase_variable: str | None = None
     passphrase: bytes | None = None  # set when the configured variable is set
     opened: bool | None = None  # None: not tried; False: the passphrase did not open it
@@ -116,17 +126,108 @@ def evaluate(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
 
 @key_check(UNENCRYPTED)
 def unencrypted(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
-    if not facts.key.encrypted:
-        yield UNENCRYPTED.issue(f"unencrypted {facts.key.describe()}: anyone who can "
-                    "read the repository has this key")
+    key = facts.key
+    if not key.encrypted:
+        yield UNENCRYPTED.issue(f"unencrypted {key.describe()}: anyone who can read the "
+                                "repository has this key")
+    elif key.opens_with_empty_passphrase:
+        yield UNENCRYPTED.issue(f"{key.describe()} is encrypted ({key.encryption}) but opens "
+                                "with the empty passphrase: a protection that protects nothing")
+
+
+@key_check(UNREADABLE)
+def unproven(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
+    """Fail closed: a key whose empty-passphrase check a work cap stopped."""
+    key = facts.key
+    if key.encrypted and key.opens_with_empty_passphrase is None and key.not_tried \
+            and _is_cap(key.not_tried):
+        yield UNREADABLE.issue(f"cannot show that the {key.describe()} needs a passphrase: "
+                               f"{key.not_tried}")
+
+
+def _is_cap(reason: str) -> bool:
+    return "cap" in reason or "budget" in reason or "not valid" in reason
+
+
+WEAK_SSH_CIPHERS = ("3des-cbc", "des-cbc", "blowfish-cbc", "arcfour", "arcfour128",
+                    "arcfour256", "cast128-cbc")
+BROKEN_CIPHERS = ("des-cbc", "rc2", "rc4", "des-ede-cbc", "idea", "cast5", "blowfish",
+                  "bf-cbc")
+
+
+def weakness(protection: Protection, context: RuleContext) -> tuple[str, Severity | None] | None:
+    """Why this protection does not protect, and how loudly (None: the rule's severity)."""
+    config = context.config
+    scheme, cipher = protection.scheme, (protection.cipher or "").lower()
+    parameters = protection.parameters
+    if scheme == "PBES1":
+        return f"{cipher.upper()} under PBES1 (one weak cipher, a weak key derivation)", None
+    if scheme == "PKCS#12 PBE":
+        return f"a PKCS#12 PBE scheme ({cipher.upper()} with a SHA-1 key derivation)", None
+    if cipher.startswith(BROKEN_CIPHERS):
+        return f"{cipher.upper()} is a broken or weak cipher", None
+    if scheme == "PBES2":
+        if cipher == "des-ede3-cbc":
+            return ("3DES under PBES2 (what `openssl req -keyout` writes in OpenSSL 3.0): "
+                    "prefer AES-256", config.pbes2_3des_severity)
+        iterations = parameters.get("iterations")
+        if protection.kdf == "pbkdf2" and iterations is not None \
+                and iterations < config.pbkdf2_min_iterations:
+            return (f"PBKDF2 with {iterations} iterations, under the floor of "
+                    f"{config.pbkdf2_min_iterations}"), None
+        n = parameters.get("n")
+        if protection.kdf == "scrypt" and n is not None and n < config.scrypt_min_n:
+            return f"scrypt with N={n}, under the floor of {config.scrypt_min_n}", None
+        return None
+    if scheme == "legacy PEM":
+        if cipher.startswith(("des", "rc2")):
+            return f"{cipher.upper()} with the legacy PEM key derivation", None
+        return ("legacy PEM key derivation: a single MD5 pass over the passphrase",
+                config.legacy_pem_aes_severity)
+    if scheme == "OpenSSH" and cipher in WEAK_SSH_CIPHERS:
+        return f"{cipher} is a weak cipher", None
+    if scheme == "PuTTY v2":
+        return ("PuTTY v2 key derivation: SHA-1 of the passphrase, no salt or iterations",
+                config.legacy_pem_aes_severity)
+    if scheme == "SSH2":
+        return f"{cipher} with the SSH2 key derivation (MD5 of the passphrase)", None
+    if scheme == "OpenPGP legacy":
+        return "legacy protection: the passphrase is hashed once with MD5", None
+    if scheme == "OpenPGP":
+        if protection.kdf in ("s2k simple", "s2k salted"):
+            return "S2K without iterations: the passphrase is hashed once", None
+        if cipher in ("idea", "3des"):
+            return f"{cipher.upper()} cipher", None
+    return None
 
 
 @key_check(WEAK_ENCRYPTION)
 def weak_encryption(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
-    if facts.key.encrypted and facts.key.weakness:
-        yield WEAK_ENCRYPTION.issue(f"{facts.key.describe()} is encrypted with "
-                    f"{facts.key.encryption}: {facts.key.weakness}",
-                    severity=facts.key.weakness_severity)
+    key = facts.key
+    if not key.encrypted or key.protection is None or key.opens_with_empty_passphrase:
+        return
+    found = weakness(key.protection, context)
+    if found is not None:
+        reason, severity = found
+        yield WEAK_ENCRYPTION.issue(f"{key.describe()} is encrypted with {key.encryption}: "
+                                    f"{reason}", severity=severity)
+
+
+@key_check(NOT_PEM)
+def not_pem(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
+    if facts.key.encoding == "der" and facts.path.lower().endswith(".key"):
+        yield NOT_PEM.issue(f"the {facts.key.describe()} is DER; the appliance takes a .key "
+                            "file as PEM text")
+
+
+def policy_applies(facts: KeyFacts, context: RuleContext) -> bool:
+    """The appliance's key policy (type, size) is for certificate keys (docs/policy.md):
+    keys paired with a certificate, keys in the X.509 family's formats (PKCS#1, SEC1,
+    PKCS#8, PKCS#12, legacy PEM), and keys in files matching key-policy-paths. An OpenSSH,
+    PuTTY, OpenPGP, JWK, age or WireGuard key elsewhere is judged on its encryption only."""
+    if facts.certificates or facts.key.family == "x509":
+        return True
+    return any(path_matches(facts.path, pattern) for pattern in context.config.key_policy_paths)
 
 
 def _type_and_size(facts: KeyFacts) -> tuple[str | None, int | None, str]:
@@ -144,6 +245,8 @@ def _type_and_size(facts: KeyFacts) -> tuple[str | None, int | None, str]:
 
 @key_check(KEY_TYPE)
 def key_type(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
+    if not policy_applies(facts, context):
+        return
     name, _, source = _type_and_size(facts)
     if name is not None and name not in context.config.key_types:
         yield KEY_TYPE.issue(f"{facts.key.form} private key is {name.upper()}{source}; "
@@ -152,6 +255,8 @@ def key_type(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
 
 @key_check(KEY_SIZE)
 def key_size(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
+    if not policy_applies(facts, context):
+        return
     name, size, source = _type_and_size(facts)
     if name is not None and name not in context.config.key_types:
         return  # key-type speaks for it

@@ -1,0 +1,77 @@
+"""Decoders: bounded transforms from bytes to the bytes they encode (docs/architecture.md).
+
+A key can hide under layers: UTF-16 text, JSON or XML escapes, URL-encoding, one string
+literal per line, base64 or hex, an archive. Each decoder here has a cheap trigger (a few
+literals found in the same single pass as the key markers, see recognition/key_sniff.py,
+or a look at the first bytes) and a transform whose output is capped. Key recognition
+applies them recursively, at most MAX_DEPTH layers deep, and names the layers it went
+through in its findings (`base64 > PEM`, `bundle.zip:keys/server.key`), never the bytes.
+
+Modelled on TruffleHog's decoders (a decoder turns a chunk into decoded chunks that every
+detector sees again), with triggers instead of always-on decoding, so a commit without
+keys stays as fast as a substring search.
+
+Import-light: only the standard library, and only what a triggered decoder needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAX_DEPTH = 4  # layers of decoding under the file itself
+MAX_DECODED_BYTES = 96 * 1024 * 1024  # everything decoded from one file, all layers together
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one decompressed stream or archive member
+MAX_RATIO = 200  # decompressed bytes per compressed byte, against decompression bombs
+MAX_MEMBERS = 2000  # archive members looked at in one archive
+MIN_ENCODED = 32  # shorter runs of base64 or hex cannot hold a key
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Bytes a decoder found, and where they came from."""
+
+    data: bytes
+    how: str  # the layer, for people: "base64", "UTF-16LE", "gzip", "zip", ...
+    start: int  # offset in the parent where the encoded region starts
+    member: str | None = None  # a path inside an archive
+
+
+class Limits:
+    """What one file may still decode, shared by every layer of that file."""
+
+    def __init__(self, total: int = MAX_DECODED_BYTES) -> None:
+        self.left = total
+        self.refused: list[str] = []  # caps that were hit, for the findings
+
+    def take(self, size: int, what: str) -> bool:
+        if size > self.left:
+            self.refuse(f"{what}: more decoded data than the cap of "
+                        f"{MAX_DECODED_BYTES // (1024 * 1024)} MiB per file")
+            return False
+        self.left -= size
+        return True
+
+    def refuse(self, reason: str) -> None:
+        if reason not in self.refused:
+            self.refused.append(reason)
+
+
+class Transport:
+    """A transport decoder: literal triggers and/or an O(1) probe of the first bytes."""
+
+    name = ""
+    triggers: tuple[bytes, ...] = ()
+
+    def probe(self, data: bytes) -> bool:
+        return False
+
+    def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
+        raise NotImplementedError
+
+
+def transports() -> list[Transport]:
+    """Every transport decoder, in the order they are tried."""
+    from certwarden.decoders import archives, base64_runs, hex_runs, text_encodings
+
+    return [text_encodings.DECODER, archives.DECODER, base64_runs.DECODER, hex_runs.DECODER]

@@ -1,0 +1,145 @@
+"""Runs of base64 (also base64url, wrapped lines, JSON-escaped `\\/`) and what they encode.
+
+Triggers: what base64 makes of the start of a PEM armor line ("-----BEGIN"), of a DER key's
+version field (INTEGER 0, 1 or 3 right after the outer SEQUENCE), of archive magic and of
+UTF-16 armor, at each of the three offsets mod 3 a plaintext can start at, and the same
+once more for base64 of base64. The literals are computed here from those plaintexts, so
+the trigger table and the decoder cannot drift apart. A whole file that opens with a long
+run of base64 is decoded too (whatever it encodes).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+
+from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
+
+_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+_FILLERS = (0x00, 0xFF, 0x5A)
+
+
+def _stable(plain: bytes, layers: int, prefix: int, outer_prefix: int) -> bytes:
+    """The longest stretch of the encoding that does not depend on what surrounds plain."""
+    encodings = []
+    for filler in _FILLERS:
+        data = bytes([filler]) * prefix + plain + bytes([filler]) * 3
+        if layers == 2:
+            data = bytes([filler]) * outer_prefix + base64.b64encode(data) + bytes([filler]) * 3
+        encodings.append(base64.b64encode(data))
+    length = min(len(e) for e in encodings)
+    best, run_start = b"", None
+    for index in range(length + 1):
+        same = index < length and len({e[index] for e in encodings}) == 1
+        if same and run_start is None:
+            run_start = index
+        elif not same and run_start is not None:
+            if index - run_start > len(best):
+                best = encodings[0][run_start:index]
+            run_start = None
+    return best[:12]
+
+
+def signatures(plain: bytes, *, layers: int = 1) -> tuple[bytes, ...]:
+    """Literals that appear in base64 (layers=2: base64 of base64) of anything holding
+    plain, at every offset."""
+    found = set()
+    for prefix in range(3):
+        for outer in range(3) if layers == 2 else (0,):
+            literal = _stable(plain, layers, prefix, outer)
+            if len(literal) >= 3:
+                found.add(literal)
+    return tuple(sorted(found))
+
+
+_DER_VERSIONS = (b"\x02\x01\x00", b"\x02\x01\x01", b"\x02\x01\x03")
+TRIGGERS = tuple(sorted({
+    *signatures(b"-----BEGIN"), *signatures(b"-----BEGIN", layers=2),
+    *(literal for version in _DER_VERSIONS for literal in signatures(version)),
+    *signatures(b"-\0-\0-\0-\0-\0B\0E\0G\0I\0N\0"),
+    base64.b64encode(b"\x1f\x8b\x08")[:4], base64.b64encode(b"PK\x03\x04")[:5],
+    base64.b64encode(b"BZh")[:4], base64.b64encode(b"\xfd7zXZ\x00")[:8],
+    base64.b64encode(b"PuTTY-User-Key-File-")[:24],
+}))
+
+# A run: base64 characters, JSON-escaped '/' and '+', and line breaks (real or `\n`) with
+# the indentation of the next line, as wrapped base64 (`base64 -w 76`, YAML) has.
+_CHARACTER = rb"(?:[A-Za-z0-9+/_-]|\\/|\\u002[bBfF])"
+_RUN = re.compile(_CHARACTER + rb"+(?:={0,2}(?:\\r)?(?:\\n|\r?\n)[ \t]*" + _CHARACTER
+                  + rb"+)*={0,2}")
+_ESCAPES = ((b"\\/", b"/"), (b"\\u002B", b"+"), (b"\\u002b", b"+"), (b"\\u002F", b"/"),
+            (b"\\u002f", b"/"), (b"\\r", b""), (b"\\n", b""))
+_SPACE = b" \t\r\n"
+MAX_RUN = 48 * 1024 * 1024
+
+
+def _run_start(data: bytes, position: int) -> int:
+    """Where the run holding position starts on its line (base64 has no spaces)."""
+    start = position
+    floor = max(0, position - 4096)
+    while start > floor and data[start - 1] in _ALPHABET:
+        start -= 1
+    return start
+
+
+def _normalise(run: bytes) -> bytes:
+    if b"\\" in run:
+        for escaped, plain in _ESCAPES:
+            run = run.replace(escaped, plain)
+    run = run.translate(None, _SPACE).rstrip(b"=")
+    if b"-" in run or b"_" in run:
+        run = run.translate(bytes.maketrans(b"-_", b"+/"))
+    return run
+
+
+def decode_run(text: bytes) -> bytes | None:
+    """Base64 or base64url text (no whitespace), padding optional; None if it is not."""
+    usable = text[: len(text) - len(text) % 4] if len(text) % 4 == 1 else text
+    try:
+        return base64.b64decode(usable + b"=" * (-len(usable) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _meaningful(decoded: bytes) -> bool:
+    from certwarden.recognition.key_sniff import may_hold_private_key
+
+    return may_hold_private_key(decoded)
+
+
+class Base64Runs(Transport):
+    name = "base64"
+    triggers = TRIGGERS
+
+    def probe(self, data: bytes) -> bool:
+        head = data[:64].lstrip()
+        return len(head) >= 48 and all(c in _ALPHABET for c in head[:48])
+
+    def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
+        if not positions and self.probe(data):
+            positions = [len(data) - len(data.lstrip())]
+        covered = -1
+        for position in positions:
+            if position < covered:
+                continue
+            start = _run_start(data, position)
+            match = _RUN.match(data, start, min(len(data), start + MAX_RUN))
+            if match is None:
+                continue
+            covered = match.end()
+            text = _normalise(match.group())
+            if len(text) < MIN_ENCODED:
+                continue
+            url = b"-" in match.group() or b"_" in match.group()
+            how = "base64url" if url else "base64"
+            for skip in range(4):  # where the encoder started, if not at the run's start
+                decoded = decode_run(text[skip:])
+                if decoded and _meaningful(decoded):
+                    if limits.take(len(decoded), how):
+                        yield Decoded(decoded, how, start)
+                    break
+
+
+DECODER = Base64Runs()

@@ -1,0 +1,137 @@
+"""Hex dumps and byte arrays: `xxd -p` (wrapped or one line), `xxd` and `hexdump -C` style
+dumps with offsets, colon or space separators, C arrays (`xxd -i`), `\\x` escapes, and
+decimal byte lists (`JSON.stringify(buffer)`, C and Python arrays).
+
+Triggers: hex of the start of a PEM armor line ("-----") and of a DER key's version field
+(INTEGER 0, 1 or 3), in each separator style, and decimal DER openings. A file that opens
+with a long run of hex digits is decoded too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
+
+_HEX_TRIGGERS = (b"2d2d2d2d2d", b"2D2D2D2D2D", b"2d:2d:2d:2d", b"2D:2D:2D:2D",
+                 b"2d 2d 2d 2d", b"2D 2D 2D 2D", b"0x2d, 0x2d, 0x2d", b"0x2D, 0x2D, 0x2D",
+                 b"0x2d,0x2d,0x2d", b"\\x2d\\x2d\\x2d",
+                 b"02010", b"02:01:0", b"02 01 0", b"0x02, 0x01, 0x0", b"0x02,0x01,0x0",
+                 b"0X02, 0X01, 0X0", b"\\x02\\x01\\x0")
+_DECIMAL_TRIGGERS = (b"48,130,", b"48, 130, ", b"48,129,", b"48, 129, ", b"2,1,0,48,",
+                     b"2, 1, 0, 48, ", b"2,1,0,2,", b"2, 1, 0, 2, ", b"2,1,1,4,", b"2, 1, 1, 4, ")
+TRIGGERS = _HEX_TRIGGERS + _DECIMAL_TRIGGERS
+
+# An offset column: "00000000: ", "00000000  ", "0000 | "
+_OFFSET = re.compile(rb"[ \t]*(?:0[xX])?[0-9A-Fa-f]{4,16}(?::[ \t]*|[ \t]{2,}|[ \t]*\|[ \t]*)")
+# Hex bytes with at most one separator between them (a second space starts the ASCII column).
+_BODY = re.compile(rb"[ \t{\[(]*((?:(?:0[xX]|\\x)?[0-9A-Fa-f]{2}(?:, ?|[:;.\- \t])?)+)")
+_NOT_HEX = re.compile(rb"0[xX]|\\x|[^0-9A-Fa-f]")
+_DECIMALS = re.compile(rb"[\d,\s]+")
+MAX_LINES = 1 << 20
+
+
+def _line_bytes(line: bytes) -> bytes | None:
+    """The bytes a hex dump line holds (None when it is not one)."""
+    offset = _OFFSET.match(line)
+    body = _BODY.match(line, offset.end() if offset else 0)
+    if body is None:
+        return None
+    digits = _NOT_HEX.sub(b"", body.group(1))
+    if len(digits) % 2:
+        digits = digits[:-1]
+    if len(digits) < 8 and len(line.strip()) > len(digits) + 4:
+        return None
+    try:
+        return bytes.fromhex(digits.decode("ascii"))
+    except ValueError:
+        return None
+
+
+def _hex_region(data: bytes, position: int) -> tuple[int, int, bytes]:
+    """(start, end, bytes) of the hex dump lines around position."""
+    line_start = data.rfind(b"\n", 0, position) + 1
+    start = line_start
+    lines_back = 0
+    while start > 0 and lines_back < 64:  # a trigger sits within the first lines
+        previous = data.rfind(b"\n", 0, start - 1) + 1
+        if _line_bytes(data[previous:start - 1].rstrip(b"\r")) is None:
+            break
+        start = previous
+        lines_back += 1
+    out: list[bytes] = []
+    cursor = start
+    for _ in range(MAX_LINES):
+        end = data.find(b"\n", cursor)
+        end = len(data) if end == -1 else end
+        chunk = _line_bytes(data[cursor:end].rstrip(b"\r"))
+        if chunk is None:
+            if cursor > line_start:
+                break
+        else:
+            out.append(chunk)
+        if end >= len(data):
+            cursor = end
+            break
+        cursor = end + 1
+    return start, cursor, b"".join(out)
+
+
+def _decimal_region(data: bytes, position: int) -> tuple[int, int, bytes]:
+    start = position
+    floor = max(0, position - 65536)
+    while start > floor and data[start - 1] in b"0123456789, \t\r\n":
+        start -= 1
+    match = _DECIMALS.match(data, start)
+    if match is None:
+        return start, position + 1, b""
+    out = bytearray()
+    for token in match.group().replace(b",", b" ").split():
+        value = int(token)
+        if value > 255:
+            if len(out) >= MIN_ENCODED:
+                break
+            out.clear()
+            continue
+        out.append(value)
+    return start, match.end(), bytes(out)
+
+
+class HexRuns(Transport):
+    name = "hex"
+    triggers = TRIGGERS
+
+    def probe(self, data: bytes) -> bool:
+        head = data[:64].lstrip()
+        return len(head) >= 48 and all(c in b"0123456789abcdefABCDEF" for c in head[:48])
+
+    def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
+        if not positions and self.probe(data):
+            positions = [len(data) - len(data.lstrip())]
+        covered = -1
+        for position in positions:
+            if position < covered:
+                continue
+            if data.startswith(b"\\x", position):
+                from certwarden.decoders.escapes import bytes_literal_at
+
+                literal = bytes_literal_at(data, position)
+                if literal is not None:
+                    start, covered, value = literal
+                    if len(value) >= MIN_ENCODED // 2 and limits.take(len(value), "bytes"):
+                        yield Decoded(value, "bytes literal", start)
+                    continue
+            decimal = _is_decimal_hit(data, position)
+            start, end, decoded = (_decimal_region if decimal else _hex_region)(data, position)
+            covered = max(position + 1, end)
+            if len(decoded) < MIN_ENCODED // 2 or not limits.take(len(decoded), "hex"):
+                continue
+            yield Decoded(decoded, "decimal bytes" if decimal else "hex", start)
+
+
+def _is_decimal_hit(data: bytes, position: int) -> bool:
+    return any(data.startswith(literal, position) for literal in _DECIMAL_TRIGGERS)
+
+
+DECODER = HexRuns()

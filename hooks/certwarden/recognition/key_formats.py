@@ -1,0 +1,73 @@
+"""The registry of private key formats: each declares how it is spotted and who reads it.
+
+A format names its markers (literals searched in one pass over every file, see
+key_sniff.py), or the armor labels it owns, or an O(1) probe of the first bytes, and the
+module whose `find(view, positions, scan)` turns the bytes into facts (found_key.py). The
+cheap sniff and the dispatch are derived from this table: a new format is one entry, one
+module and one golden sample. Import-light: the modules are imported only when a file
+holds one of their markers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeyFormat:
+    name: str
+    summary: str  # for people (README, `certwarden inspect`)
+    module: str  # certwarden.recognition.<module>.find(view, positions, scan)
+    markers: tuple[bytes, ...] = ()
+    labels: tuple[str, ...] = ()  # armor labels it owns ("*" : any label ending PRIVATE KEY)
+    probe: Callable[[bytes], bool] | None = None  # O(1) look at the first bytes
+
+
+def _der_probe(data: bytes) -> bool:
+    from certwarden.recognition.key_sniff import der_key_start
+
+    return der_key_start(data)
+
+
+def _openpgp_probe(data: bytes) -> bool:
+    """A binary OpenPGP secret key packet (tag 5) opens the data."""
+    if len(data) < 8:
+        return False
+    first = data[0]
+    if first & 0xC0 == 0xC0:  # new packet format
+        return first & 0x3F == 5
+    return first & 0xC0 == 0x80 and (first >> 2) & 0x0F == 5 and first & 3 != 3
+
+
+FORMATS: tuple[KeyFormat, ...] = (
+    KeyFormat("pem", "PEM blocks of every private-key label: PKCS#1 (RSA), SEC1 (EC), DSA, "
+              "PKCS#8, encrypted PKCS#8, legacy `Proc-Type: 4,ENCRYPTED`",
+              "pem_keys", markers=(b"PRIVATE",), labels=("*",)),
+    KeyFormat("openssh", "OpenSSH `openssh-key-v1` keys", "ssh_keys",
+              labels=("OPENSSH PRIVATE KEY",)),
+    KeyFormat("openpgp", "OpenPGP secret keys, armored and binary (`gpg --export-secret-keys`)",
+              "openpgp", labels=("PGP PRIVATE KEY BLOCK",), probe=_openpgp_probe),
+    KeyFormat("ssh2", "SSH2 (ssh.com, SECSH) private keys", "ssh_keys",
+              markers=(b"SSH2 ENCRYPTED PRIVATE KEY",)),
+    KeyFormat("openvpn", "OpenVPN static keys (`openvpn --genkey`, inline `<tls-crypt>`)",
+              "secret_keys", markers=(b"OpenVPN Static key",),
+              labels=("OpenVPN Static key V1",)),
+    KeyFormat("putty", "PuTTY PPK v2 and v3", "putty_keys", markers=(b"PuTTY-User-Key-File-",)),
+    KeyFormat("pkcs12", "PKCS#12 / PFX bundles", "pkcs12_keys", markers=(b"\x02\x01\x03",),
+              probe=_der_probe),
+    KeyFormat("der", "DER keys (PKCS#1, SEC1, DSA, PKCS#8), whole files or inside other bytes",
+              "der_keys", markers=(b"\x02\x01\x00", b"\x02\x01\x01"), probe=_der_probe),
+    KeyFormat("gpg-agent", "gpg-agent key files (`private-keys-v1.d/*.key`)", "gpg_agent_keys",
+              markers=(b"private-key",)),
+    KeyFormat("jwk", "JSON Web Keys with a private member `d` (RSA, EC, OKP)", "jwk_keys",
+              markers=(b"kty",)),
+    KeyFormat("xml", ".NET `<RSAKeyValue>`/`<DSAKeyValue>` XML with `<D>`, `<P>` or `<X>`",
+              "xml_keys", markers=(b"KeyValue>", b"KeyValue&gt;")),
+    KeyFormat("openssl-text", "`openssl pkey -text` dumps of private keys", "openssl_text",
+              markers=(b"Private-Key:",)),
+    KeyFormat("age", "age identities (`AGE-SECRET-KEY-1...`)", "secret_keys",
+              markers=(b"AGE-SECRET-KEY-1", b"age-secret-key-1")),
+    KeyFormat("wireguard", "WireGuard `PrivateKey = ...` (wg-quick, systemd-networkd)",
+              "secret_keys", markers=(b"PrivateKey",)),
+)

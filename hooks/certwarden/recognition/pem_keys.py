@@ -1,0 +1,218 @@
+"""Armored private keys: every `-----BEGIN ... PRIVATE KEY-----` block (and the labels other
+formats own: OpenSSH, OpenPGP, OpenVPN), read whatever wraps it.
+
+Fail closed: a block labelled as a private key that no parser reads, after the text
+escapes around it are undone (decoders/escapes.py), is unreadable (a blocking finding),
+unless its body is a documentation placeholder: too little to be a key (`...`,
+`<redacted>`, `{{ template }}`, a short prefix) or prose. "PRIVATE" outside any block
+(URL- or form-encoded armor, a compact JSON array of lines) gets the same unescaping.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import TYPE_CHECKING
+
+from certwarden.decoders.escapes import unescapings
+from certwarden.recognition import armor, der_reader, pbe
+from certwarden.recognition.found_key import FoundKey, Opener, digest
+from certwarden.recognition.key_formats import FORMATS
+
+if TYPE_CHECKING:
+    from certwarden.recognition.keys import KeyScan, View
+
+PLACEHOLDER_CHARACTERS = 100  # fewer base64 characters than this cannot be a key's body
+_BASE64_CHARACTERS = re.compile(rb"[A-Za-z0-9+/]")
+_ORPHAN_WINDOW = 1 << 16
+MAX_ORPHAN_WINDOWS = 32
+CERTIFICATE_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"})
+
+# Armor labels owned by another format's module (key_formats.FORMATS).
+_OWNERS = {label: key_format.module for key_format in FORMATS for label in key_format.labels
+           if label != "*"}
+
+
+def is_key_label(label: str) -> bool:
+    return label.endswith("PRIVATE KEY") or label in _OWNERS
+
+
+def is_placeholder(body: bytes) -> bool:
+    """Documentation, not a key: too few base64 characters, or prose."""
+    characters = _BASE64_CHARACTERS.findall(body[:65536])
+    if len(characters) < PLACEHOLDER_CHARACTERS:
+        return True
+    letters = b"".join(characters)
+    # Base64 of key material is about 60% upper case, digits, '+' and '/'; prose is not.
+    dense = sum(1 for c in letters if not 0x61 <= c <= 0x7A)
+    return dense < 0.25 * len(letters)
+
+
+def _pem_opener(label: str, headers: dict[str, str], der: bytes) -> Opener:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    header_text = "".join(f"{name}: {value}\n" for name, value in headers.items())
+    pem = (f"-----BEGIN {label}-----\n{header_text}\n".encode() + base64.encodebytes(der)
+           + f"-----END {label}-----\n".encode())
+
+    def open_with(passphrase: bytes) -> object:
+        return serialization.load_pem_private_key(pem, passphrase,
+                                                  unsafe_skip_rsa_key_validation=True)
+    return open_with
+
+
+def _legacy(block: armor.ArmoredBlock, der: bytes, line: int | None) -> FoundKey | str:
+    """`Proc-Type: 4,ENCRYPTED`: encrypted only if the body is not a plaintext key and the
+    empty passphrase does not open it."""
+    from certwarden.recognition.der_keys import _learn, classify_der
+
+    plain = classify_der(der, form="PEM under a Proc-Type: 4,ENCRYPTED header", line=line)
+    if plain is not None and not plain.encrypted:
+        return plain  # a header can lie: a plaintext body is unencrypted
+    dek_info = block.headers.get("DEK-Info", "")
+    protection, _ = pbe.legacy_protection(dek_info)
+    if len(der) < 16:
+        return f"the {block.label} block is too short to hold a key"
+    key_type = block.label.split()[0].lower() if block.label != "PRIVATE KEY" else None
+    key = FoundKey(form="legacy encrypted PEM", line=line, encrypted=True,
+                   material_digest=digest(der),
+                   key_type=key_type if key_type in ("rsa", "ec", "dsa") else None,
+                   protection=protection, opener=_pem_opener(block.label, block.headers, der))
+    try:
+        opened = pbe.decrypt_legacy(dek_info, der, b"")
+    except pbe.Unsupported as exc:
+        key.not_tried = str(exc)
+    else:
+        key.opens_with_empty_passphrase = opened is not None
+        if opened is not None:
+            _learn(key, opened)
+    return key
+
+
+def read_block(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> FoundKey | str | None:
+    """The key in a complete block, or why it cannot be read, or None for a placeholder."""
+    line = view.line_at(block.start)
+    owner = _OWNERS.get(block.label)
+    if owner is not None:
+        module = importlib.import_module(f"certwarden.recognition.{owner}")
+        result: FoundKey | str | None = module.read_armored(block, line, scan)
+        return result
+    der = block.der
+    if der is None:
+        return f"the {block.label} block is not valid base64"
+    if "ENCRYPTED" in block.headers.get("Proc-Type", ""):
+        return _legacy(block, der, line)
+    length = der_reader.element_length(der)
+    if length is None or length > len(der):
+        return (f"the {block.label} block holds {len(der)} bytes, not a whole DER structure "
+                "(truncated or corrupt)")
+    from certwarden.recognition.der_keys import classify_der
+
+    found = classify_der(der, form="PEM", line=line, budget=scan.budget)
+    if found is None:
+        return f"a {block.label} block that no loader recognises as a key"
+    if found.opener is None or found.encrypted:
+        found.opener = found.opener or _pem_opener(block.label, {}, der[:length])
+    if length < len(der.rstrip(b"\0")):
+        found.form += " (with bytes after the key)"
+    return found
+
+
+def _region(data: bytes, start: int, end: int) -> bytes:
+    """The block with its whole first and last lines (wrappers and escapes included)."""
+    line_start = data.rfind(b"\n", max(0, start - 4096), start) + 1
+    line_end = data.find(b"\n", end)
+    return data[line_start:line_end if line_end != -1 else len(data)]
+
+
+def _unescaped(view: View, region: bytes, start: int, scan: KeyScan) -> bool:
+    """Search the region again under each text unescaping; True when a key is found."""
+    return any(scan.attempt(view.child(text, " > ".join(layers), start, None))
+               for layers, text in unescapings(region))
+
+
+def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
+    """A BEGIN line with no END line: the base64 lines that follow it, if any."""
+    body = block.body
+    lines = body.replace(b"\r", b"\n").split(b"\n")
+    kept: list[bytes] = []
+    for line in lines[1:] if lines and not lines[0].strip() else lines:
+        if kept and not line.strip():
+            break
+        kept.append(line)
+        if sum(len(k) for k in kept) > 1 << 20:
+            break
+    text = b"\n".join(kept)
+    if is_placeholder(text):
+        return
+    _, der, _ = armor.read_body(text)
+    line = view.line_at(block.start)
+    if der:
+        from certwarden.recognition.der_keys import classify_der
+
+        found = classify_der(der, form="PEM without an END line", line=line, budget=scan.budget)
+        if found is not None:
+            view.claim(block.start, block.start + len(text))
+            scan.add_key(view, found)
+            return
+    view.claim(block.start, block.end)
+    scan.add_unreadable(view, line, f"BEGIN {block.label} without an END line (a truncated "
+                        "key?)", text)
+
+
+def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
+    data = view.data
+    for block in armor.find_blocks(data):
+        if block.label in CERTIFICATE_LABELS and block.der and view.depth == 0:
+            scan.bundle_certificates.extend(_certificate_spki(block.der))
+            continue
+        if not is_key_label(block.label):
+            continue
+        if not block.complete:
+            _incomplete(block, view, scan)
+            continue
+        view.claim(block.start, block.end)
+        result = read_block(block, view, scan)
+        if isinstance(result, FoundKey):
+            scan.add_key(view, result)
+            continue
+        region = _region(data, block.start, block.end)
+        if _unescaped(view, region, block.start, scan):
+            continue
+        if result is not None and not is_placeholder(block.body):
+            scan.add_unreadable(view, view.line_at(block.start), result, block.body)
+    _orphans(view, positions, scan)
+
+
+def _orphans(view: View, positions: list[int], scan: KeyScan) -> None:
+    """"PRIVATE" that starts no block: armor escaped beyond recognition (URL-encoding,
+    a JSON array on one line). Unescape the text around it and search again."""
+    data = view.data
+    done = -1
+    windows = 0
+    for position in positions:
+        if position < done or view.is_claimed(position):
+            continue
+        if windows >= MAX_ORPHAN_WINDOWS:
+            return
+        windows += 1
+        start = max(0, position - 256)
+        done = min(len(data), position + _ORPHAN_WINDOW)
+        region = data[start:done]
+        if b"BEGIN" not in region and b"BEGIN" not in data[max(0, start - 64):position]:
+            continue
+        _unescaped(view, region, start, scan)
+
+
+def _certificate_spki(der: bytes) -> list[bytes]:
+    from cryptography import x509
+
+    from certwarden.recognition.der_keys import spki_der
+
+    try:
+        length = der_reader.element_length(der) or len(der)
+        return [spki_der(x509.load_der_x509_certificate(der[:length]).public_key())]
+    except Exception:  # an unreadable certificate is the certificate rules' business
+        return []
