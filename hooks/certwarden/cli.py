@@ -194,7 +194,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if missing:
             raise UsageError(f"no such file: {missing[0]}")
         report = pipeline.run_paths(args.paths, groups=groups, context=RuleContext(
-            config, now, WorkingTree(config.max_file_bytes)))
+            config, now, WorkingTree(config.max_file_bytes)),
+            staged=_staged_blobs(args.paths, config.root))
     else:
         context = RuleContext(config, now, GitIndex(config.root, config.max_file_bytes))
         # Only file groups read the staged blobs; a repository-wide hook reads the index.
@@ -202,6 +203,16 @@ def cmd_check(args: argparse.Namespace) -> int:
                  if any(group.scope == FILE for group in groups) else iter(()))
         report = pipeline.run(files, groups=groups, context=context)
     return _report(args, report, config.root)
+
+
+def _staged_blobs(paths: list[str], root: str) -> dict[str, str]:
+    """Under pre-commit, the named files a git filter or working-tree-encoding converts
+    are judged on their staged blob, not on the disk (path -> blob id)."""
+    if os.environ.get("PRE_COMMIT") != "1":
+        return {}
+    from certwarden import sources
+
+    return sources.staged_blobs_that_differ(paths, root)
 
 
 def _progress(files: Iterator[SourceFile], total: int) -> Iterator[SourceFile]:

@@ -8,7 +8,7 @@ never by name. On the start-up path of every run: only light imports here.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from certwarden.config import Config
 from certwarden.context import RuleContext
@@ -72,15 +72,16 @@ def run(sources: Iterable[SourceFile], *, groups: Sequence[Group], context: Rule
                   use_baseline=use_baseline)
 
 
-def run_paths(paths: Sequence[str], *, groups: Sequence[Group], context: RuleContext
-              ) -> Report:
-    """Named files, shared between worker processes when there are many of them."""
+def run_paths(paths: Sequence[str], *, groups: Sequence[Group], context: RuleContext,
+              staged: Mapping[str, str] | None = None) -> Report:
+    """Named files, shared between worker processes when there are many of them; those in
+    `staged` (path -> blob id) are read from the git index."""
     from certwarden.parallel import map_chunks
     from certwarden.sources import expand_paths, read_paths
 
     def work(chunk: Sequence[str]) -> Report:
-        return check_files(read_paths(chunk, max_bytes=context.config.max_file_bytes),
-                           groups, context)
+        return check_files(read_paths(chunk, max_bytes=context.config.max_file_bytes,
+                                      staged=staged), groups, context)
 
     report = Report()
     for part in map_chunks(work, expand_paths(paths)):

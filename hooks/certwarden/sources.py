@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
 if TYPE_CHECKING:
@@ -104,10 +104,79 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
     return expanded
 
 
-def read_paths(paths: Sequence[str], *, max_bytes: int) -> Iterator[SourceFile]:
-    """Each named file (not folders: see expand_paths), read once."""
+def read_paths(paths: Sequence[str], *, max_bytes: int,
+               staged: Mapping[str, str] | None = None) -> Iterator[SourceFile]:
+    """Each named file (not folders: see expand_paths), read once; the paths in `staged`
+    (path -> blob id) from the git index instead of the disk."""
+    from_index = [IndexEntry(path, "100644", staged[path]) for path in paths
+                  if staged and path in staged]
     for path in paths:
-        yield _read_one(path, max_bytes=max_bytes)
+        if not staged or path not in staged:
+            yield _read_one(path, max_bytes=max_bytes)
+    if from_index:
+        yield from read_blobs(".", from_index, max_bytes=max_bytes)
+
+
+def staged_blobs_that_differ(paths: Sequence[str], root: str) -> dict[str, str]:
+    """Named paths whose staged blob can differ from the file on disk, with their blob ids.
+
+    Under pre-commit the working tree holds the staged content, except where git
+    converts it: a clean filter (git-crypt, git-lfs, ...) or `working-tree-encoding`.
+    Both come from attributes, so nothing runs unless an attributes file exists; then one
+    `git check-attr` and one `git ls-files` for all paths (docs/architecture.md)."""
+    if not paths or not _attributes_may_apply(paths, root):
+        return {}
+    try:
+        listing = git(".", "check-attr", "-z", "--stdin", "filter", "working-tree-encoding",
+                      stdin=b"\0".join(os.fsencode(p) for p in paths) + b"\0")
+    except GitError:
+        return {}
+    fields = listing.split(b"\0")
+    converted = []
+    for raw_path, _attribute, value in zip(fields[0::3], fields[1::3], fields[2::3],
+                                           strict=False):
+        if value not in (b"unspecified", b"unset", b""):
+            converted.append(os.fsdecode(raw_path))
+    if not converted:
+        return {}
+    try:
+        output = git(".", "ls-files", "-s", "-z", "--", *converted)
+    except GitError:
+        return {}
+    blobs = {}
+    for record in output.split(b"\0"):
+        meta, _, raw_path = record.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[0] != b"120000":
+            blobs[os.fsdecode(raw_path)] = parts[1].decode()
+    return {path: blobs[path] for path in converted if path in blobs}
+
+
+def _attributes_may_apply(paths: Sequence[str], root: str) -> bool:
+    """Is there any attributes file that could set a filter on these paths? (stat calls)"""
+    candidates = {os.path.join(root, ".gitattributes"),
+                  os.path.join(root, ".git", "info", "attributes"),
+                  os.path.join(os.environ.get("XDG_CONFIG_HOME")
+                               or os.path.join(os.path.expanduser("~"), ".config"),
+                               "git", "attributes")}
+    for path in paths:
+        folder = os.path.dirname(os.path.abspath(path))
+        while len(folder) > len(root):
+            candidates.add(os.path.join(folder, ".gitattributes"))
+            folder = os.path.dirname(folder)
+    if any(os.path.isfile(candidate) for candidate in candidates):
+        return True
+    if not os.path.isdir(os.path.join(root, ".git")):
+        return True  # a worktree or submodule: its info/attributes lives elsewhere
+    for config in (os.path.join(os.path.expanduser("~"), ".gitconfig"),
+                   os.path.join(root, ".git", "config")):
+        try:
+            with open(config, "rb") as stream:
+                if b"attributesfile" in stream.read().lower():
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def git(root: str, *args: str, stdin: bytes | None = None) -> bytes:

@@ -48,7 +48,9 @@ class KeysGroup(Group):
 def _wants(source: SourceFile, context: RuleContext) -> bool:
     if source.is_symlink:
         return False
-    if source.error is not None or key_sniff.may_hold_private_key(source.data):
+    if source.error is not None or source.truncated:
+        return True  # past max-file-bytes: the rest is searched in windows (_scan_rest)
+    if key_sniff.may_hold_private_key(source.data):
         return True
     if _is_passphrase_file(source.path):
         return True
@@ -68,7 +70,7 @@ def _check(source: SourceFile, context: RuleContext) -> list[Finding]:
         return [UNREADABLE.issue(source.error).at(source.path, None, path_digest)]
     findings = _committed_passphrases(source, context, path_digest)
     holds_keys = False
-    if key_sniff.may_hold_private_key(source.data):
+    if source.truncated or key_sniff.may_hold_private_key(source.data):
         findings.extend(_key_findings(source, context))
         holds_keys = bool(_keys_in(source.path, source.data, context).keys)
     if not holds_keys and sniff.is_certificate_name(source.path):

@@ -176,9 +176,9 @@ def find_blocks(data: bytes, *, labels: frozenset[str] | None = None) -> list[Ar
         if labels is not None and label not in labels:
             continue
         following = markers[index + 1] if index + 1 < len(markers) else None
-        prefix, suffix = _line_bounds(data, begin.start(), begin.end())
         if following is not None and following.group(1) == b"END":
             body = data[begin.end():following.start()]
+            prefix, suffix = _line_bounds(data, begin.start(), begin.end())
             headers, der, stray = read_body(body, prefix, suffix)
             blocks.append(ArmoredBlock(label, lines.line_at(begin.start()), begin.start(),
                                        following.end(), headers, der, True, body,

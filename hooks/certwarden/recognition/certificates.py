@@ -229,6 +229,15 @@ def _load_pem(data: bytes, found: CertificateFile) -> None:
 
 def _load_pkcs12(data: bytes, passphrase: bytes | None, found: CertificateFile) -> bool:
     """True when the data is PKCS#12 (opened or not)."""
+    from certwarden.recognition.pkcs12_keys import bounded_for_loading
+
+    # Caps on the MAC and key derivation parameters the file asks for (issue 11).
+    safe, refused = bounded_for_loading(data)
+    if safe is None:
+        found.encrypted_bundle = True
+        found.unreadable.append(Unreadable(None, f"PKCS#12 bundle not opened: {refused}"))
+        return True
+    data = safe
     passwords: list[bytes | None] = [None, b""]
     if passphrase:
         passwords.append(passphrase)

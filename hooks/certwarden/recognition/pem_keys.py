@@ -136,6 +136,8 @@ def _unescaped(view: View, region: bytes, start: int, scan: KeyScan) -> bool:
 def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
     """A BEGIN line with no END line: the base64 lines that follow it, if any."""
     body = block.body
+    if len(body) < PLACEHOLDER_CHARACTERS or is_placeholder(body[:4096]):
+        return  # nothing after the BEGIN line that could be a key (1 MiB of BEGIN lines)
     lines = body.replace(b"\r", b"\n").split(b"\n")
     kept: list[bytes] = []
     for line in lines[1:] if lines and not lines[0].strip() else lines:
