@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from typing import IO
 
 
 class SourceFile:
@@ -305,7 +305,7 @@ def read_rest(source: SourceFile, *, root: str, window: int, overlap: int
         return
 
 
-def _skip(stream: BinaryIO, count: int) -> None:
+def _skip(stream: IO[bytes], count: int) -> None:
     while count > 0:
         chunk = stream.read(min(count, 1 << 20))
         if not chunk:
@@ -313,7 +313,7 @@ def _skip(stream: BinaryIO, count: int) -> None:
         count -= len(chunk)
 
 
-def _windows(stream: BinaryIO, start: int, window: int, overlap: int
+def _windows(stream: IO[bytes], start: int, window: int, overlap: int
              ) -> Iterator[tuple[int, bytes]]:
     carried = b""
     offset = start

@@ -45,8 +45,8 @@ def detect(data: bytes) -> tuple[str, int] | None:
             if codec == "utf-32-le" and len(data) % 4:  # UTF-16LE text starting with NUL?
                 return "utf-16-le", 2
             return codec, len(bom)
-    codec = _by_nul_pattern(data)
-    return (codec, 0) if codec else None
+    by_pattern = _by_nul_pattern(data)
+    return (by_pattern, 0) if by_pattern else None
 
 
 class TextEncodings(Transport):

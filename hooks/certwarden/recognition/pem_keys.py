@@ -140,10 +140,10 @@ def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
         return  # nothing after the BEGIN line that could be a key (1 MiB of BEGIN lines)
     lines = body.replace(b"\r", b"\n").split(b"\n")
     kept: list[bytes] = []
-    for line in lines[1:] if lines and not lines[0].strip() else lines:
-        if kept and not line.strip():
+    for text_line in lines[1:] if lines and not lines[0].strip() else lines:
+        if kept and not text_line.strip():
             break
-        kept.append(line)
+        kept.append(text_line)
         if sum(len(k) for k in kept) > 1 << 20:
             break
     text = b"\n".join(kept)

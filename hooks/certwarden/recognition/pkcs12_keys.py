@@ -113,7 +113,7 @@ def _content_algorithms(pfx: Any) -> list[pbe.Encryption]:
 def _bags_of(content: bytes) -> list[tuple[str, Any]]:
     from asn1crypto import pkcs12 as asn1_pkcs12
 
-    bags = []
+    bags: list[tuple[str, Any]] = []
     for bag in asn1_pkcs12.SafeContents.load(content):
         if len(bags) >= MAX_BAGS:
             break

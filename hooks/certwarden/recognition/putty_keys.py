@@ -110,8 +110,8 @@ def _decrypt(version: int, algorithm: bytes, fields: dict[str, str], public_blob
         from cryptography.hazmat.primitives.kdf import argon2
 
         variant = fields.get("Key-Derivation", "Argon2id")
-        kdf_class = {"Argon2id": argon2.Argon2id, "Argon2i": argon2.Argon2i,
-                     "Argon2d": argon2.Argon2d}.get(variant)
+        kdf_class: Any = {"Argon2id": argon2.Argon2id, "Argon2i": argon2.Argon2i,
+                          "Argon2d": argon2.Argon2d}.get(variant)
         if kdf_class is None:
             raise ValueError(f"unknown PuTTY key derivation {variant}")
         parameters = _argon2_parameters(fields)
