@@ -159,9 +159,11 @@ def _attributes_may_apply(paths: Sequence[str], root: str) -> bool:
                   os.path.join(os.environ.get("XDG_CONFIG_HOME")
                                or os.path.join(os.path.expanduser("~"), ".config"),
                                "git", "attributes")}
-    for path in paths:
-        folder = os.path.dirname(os.path.abspath(path))
-        while len(folder) > len(root):
+    seen: set[str] = set()
+    for folder in {os.path.dirname(path) for path in paths}:
+        folder = os.path.abspath(folder)
+        while len(folder) > len(root) and folder not in seen:
+            seen.add(folder)
             candidates.add(os.path.join(folder, ".gitattributes"))
             folder = os.path.dirname(folder)
     if any(os.path.isfile(candidate) for candidate in candidates):

@@ -16,8 +16,9 @@ Import-light: only the standard library, and only what a triggered decoder needs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 MAX_DEPTH = 4  # layers of decoding under the file itself
 MAX_DECODED_BYTES = 96 * 1024 * 1024  # everything decoded from one file, all layers together
@@ -27,14 +28,17 @@ MAX_MEMBERS = 2000  # archive members looked at in one archive
 MIN_ENCODED = 32  # shorter runs of base64 or hex cannot hold a key
 
 
-@dataclass(frozen=True)
 class Decoded:
-    """Bytes a decoder found, and where they came from."""
+    """Bytes a decoder found, and where they came from. (A plain class: this module is
+    imported for every file, dataclasses would cost more than the search.)"""
 
-    data: bytes
-    how: str  # the layer, for people: "base64", "UTF-16LE", "gzip", "zip", ...
-    start: int  # offset in the parent where the encoded region starts
-    member: str | None = None  # a path inside an archive
+    __slots__ = ("data", "how", "member", "start")
+
+    def __init__(self, data: bytes, how: str, start: int, member: str | None = None) -> None:
+        self.data = data
+        self.how = how  # the layer, for people: "base64", "UTF-16LE", "gzip", "zip", ...
+        self.start = start  # offset in the parent where the encoded region starts
+        self.member = member  # a path inside an archive
 
 
 class Limits:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Iterator
 
 from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
 
-_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+_ALPHABET_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
+_ALPHABET = frozenset(_ALPHABET_BYTES)
 _FILLERS = (0x00, 0xFF, 0x5A)
 
 
@@ -42,11 +44,12 @@ def _stable(plain: bytes, layers: int, prefix: int, outer_prefix: int) -> bytes:
     return best[:12]
 
 
-def signatures(plain: bytes, *, layers: int = 1) -> tuple[bytes, ...]:
+def signatures(plain: bytes, *, layers: int = 1, offsets: tuple[int, ...] = (0, 1, 2)
+               ) -> tuple[bytes, ...]:
     """Literals that appear in base64 (layers=2: base64 of base64) of anything holding
-    plain, at every offset."""
+    plain at these offsets mod 3."""
     found = set()
-    for prefix in range(3):
+    for prefix in offsets:
         for outer in range(3) if layers == 2 else (0,):
             literal = _stable(plain, layers, prefix, outer)
             if len(literal) >= 3:
@@ -54,21 +57,45 @@ def signatures(plain: bytes, *, layers: int = 1) -> tuple[bytes, ...]:
     return tuple(sorted(found))
 
 
-_DER_VERSIONS = (b"\x02\x01\x00", b"\x02\x01\x01", b"\x02\x01\x03")
-TRIGGERS = tuple(sorted({
-    *signatures(b"-----BEGIN"), *signatures(b"-----BEGIN", layers=2),
-    *(literal for version in _DER_VERSIONS for literal in signatures(version)),
-    *signatures(b"-\0-\0-\0-\0-\0B\0E\0G\0I\0N\0"),
-    base64.b64encode(b"\x1f\x8b\x08")[:4], base64.b64encode(b"PK\x03\x04")[:5],
-    base64.b64encode(b"BZh")[:4], base64.b64encode(b"\xfd7zXZ\x00")[:8],
-    base64.b64encode(b"PuTTY-User-Key-File-")[:24],
-}))
+# A DER key's version INTEGER and the first byte after it (PKCS#8 v0 and v1, PKCS#1 or
+# DSA, SEC1, PKCS#12), at the offsets its SEQUENCE header puts it when the DER is what was
+# encoded: 2 bytes (30 LL), 3 (30 81 LL) or 4 (30 82 LL LL). Certificates hold neither
+# ("02 01 02"); SEC1 keys are never long enough for a 4-byte header (whose literal,
+# "x2 01 01 0y", would match every 2048-bit signature's "82 01 01 00").
+_DER_VERSIONS = ((b"\x02\x01\x00\x30", (0, 1, 2)), (b"\x02\x01\x00\x02", (0, 1, 2)),
+                 (b"\x02\x01\x01\x04", (0, 2)), (b"\x02\x01\x01\x30", (0, 1, 2)),
+                 (b"\x02\x01\x03\x30", (0, 1, 2)))
+
+
+def computed_triggers() -> tuple[bytes, ...]:
+    """The trigger literals, from the plaintexts they stand for (a test keeps TRIGGERS
+    equal to this; computing them on every start would cost a millisecond)."""
+    return tuple(sorted({
+        *signatures(b"-----BEGIN"), *signatures(b"-----BEGIN", layers=2),
+        *(literal for version, offsets in _DER_VERSIONS
+          for literal in signatures(version, offsets=offsets)),
+        base64.b64encode(b"-\0-\0-\0-\0-\0B\0")[:12],  # UTF-16 armor (PowerShell), aligned
+        base64.b64encode(b"\x1f\x8b\x08")[:4], base64.b64encode(b"PK\x03\x04")[:5],
+    }))
+
+
+# The automaton keeps its SIMD fast path up to 64 literals in all: few, well-chosen ones.
+TRIGGERS = (b"0TFMwdExVSkZ", b"0tLS0tQkVHSU", b"AgEAA", b"AgEAM", b"AgEBB", b"AgEBM", b"AgEDM",
+            b"B0TFMwdFFrVk", b"CAQAC", b"CAQAw", b"CAQEE", b"CAQEw", b"CAQMw", b"H4sI", b"IBAA",
+            b"IBAD", b"IBAT", b"IBAz", b"LQAtAC0ALQAt", b"LS0tLS1CRUdJ", b"MHRMUzB0UWtW",
+            b"MUzB0TFMxQ1J", b"RMUzB0TFVKRl", b"TFMwdExTMUNS", b"UEsDB", b"dExTMHRMVUpG",
+            b"tLS0tLUJFR0l", b"wdExTMHRRa1Z", b"xTMHRMUzFDUl")
 
 # A run: base64 characters, JSON-escaped '/' and '+', and line breaks (real or `\n`) with
 # the indentation of the next line, as wrapped base64 (`base64 -w 76`, YAML) has.
 _CHARACTER = rb"(?:[A-Za-z0-9+/_-]|\\/|\\u002[bBfF])"
-_RUN = re.compile(_CHARACTER + rb"+(?:={0,2}(?:\\r)?(?:\\n|\r?\n)[ \t]*" + _CHARACTER
-                  + rb"+)*={0,2}")
+
+
+@functools.lru_cache(maxsize=1)
+def _run_pattern() -> re.Pattern[bytes]:
+    """Compiled on first use: most runs never decode anything."""
+    return re.compile(_CHARACTER + rb"+(?:={0,2}(?:\\r)?(?:\\n|\r?\n)[ \t]*" + _CHARACTER
+                      + rb"+)*={0,2}")
 _ESCAPES = ((b"\\/", b"/"), (b"\\u002B", b"+"), (b"\\u002b", b"+"), (b"\\u002F", b"/"),
             (b"\\u002f", b"/"), (b"\\r", b""), (b"\\n", b""))
 _SPACE = b" \t\r\n"
@@ -115,7 +142,7 @@ class Base64Runs(Transport):
 
     def probe(self, data: bytes) -> bool:
         head = data[:64].lstrip()
-        return len(head) >= 48 and all(c in _ALPHABET for c in head[:48])
+        return len(head) >= 48 and not head[:48].translate(None, _ALPHABET_BYTES)
 
     def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
         if not positions and self.probe(data):
@@ -125,7 +152,7 @@ class Base64Runs(Transport):
             if position < covered:
                 continue
             start = _run_start(data, position)
-            match = _RUN.match(data, start, min(len(data), start + MAX_RUN))
+            match = _run_pattern().match(data, start, min(len(data), start + MAX_RUN))
             if match is None:
                 continue
             covered = match.end()

@@ -9,36 +9,43 @@ with a long run of hex digits is decoded too.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
 from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
 
-_HEX_TRIGGERS = (b"2d2d2d2d2d", b"2D2D2D2D2D", b"2d:2d:2d:2d", b"2D:2D:2D:2D",
-                 b"2d 2d 2d 2d", b"2D 2D 2D 2D", b"0x2d, 0x2d, 0x2d", b"0x2D, 0x2D, 0x2D",
-                 b"0x2d,0x2d,0x2d", b"\\x2d\\x2d\\x2d",
-                 b"02010", b"02:01:0", b"02 01 0", b"0x02, 0x01, 0x0", b"0x02,0x01,0x0",
-                 b"0X02, 0X01, 0X0", b"\\x02\\x01\\x0")
-_DECIMAL_TRIGGERS = (b"48,130,", b"48, 130, ", b"48,129,", b"48, 129, ", b"2,1,0,48,",
-                     b"2, 1, 0, 48, ", b"2,1,0,2,", b"2, 1, 0, 2, ", b"2,1,1,4,", b"2, 1, 1, 4, ")
+# The automaton keeps its SIMD fast path up to 64 literals in all: few, well-chosen ones.
+_HEX_TRIGGERS = (b"2d2d2d2d2d", b"2D2D2D2D2D", b"2d 2d 2d 2d", b"0x2d, 0x2d",  # "-----"
+                 b"02010", b"02:01:0", b"02 01 0", b"x02, 0x01, 0x0",  # 02 01 0x
+                 b"\\x02\\x01\\x0")
+_DECIMAL_TRIGGERS = (b"48,130,", b"48, 130, ", b"2,1,0,48,", b"2,1,1,4,")
 TRIGGERS = _HEX_TRIGGERS + _DECIMAL_TRIGGERS
 
-# An offset column: "00000000: ", "00000000  ", "0000 | "
-_OFFSET = re.compile(rb"[ \t]*(?:0[xX])?[0-9A-Fa-f]{4,16}(?::[ \t]*|[ \t]{2,}|[ \t]*\|[ \t]*)")
-# Hex bytes with at most one separator between them (a second space starts the ASCII column).
-_BODY = re.compile(rb"[ \t{\[(]*((?:(?:0[xX]|\\x)?[0-9A-Fa-f]{2}(?:, ?|[:;.\- \t])?)+)")
-_NOT_HEX = re.compile(rb"0[xX]|\\x|[^0-9A-Fa-f]")
-_DECIMALS = re.compile(rb"[\d,\s]+")
+
+
+@functools.lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[bytes], ...]:
+    """(offset column, hex body, not hex, decimals), compiled on first use."""
+    return (
+        # An offset column: "00000000: ", "00000000  ", "0000 | "
+        re.compile(rb"[ \t]*(?:0[xX])?[0-9A-Fa-f]{4,16}(?::[ \t]*|[ \t]{2,}|[ \t]*\|[ \t]*)"),
+        # Hex bytes with at most one separator between them (two spaces start the ASCII
+        # column of a dump).
+        re.compile(rb"[ \t{\[(]*((?:(?:0[xX]|\\x)?[0-9A-Fa-f]{2}(?:, ?|[:;.\- \t])?)+)"),
+        re.compile(rb"0[xX]|\\x|[^0-9A-Fa-f]"),
+        re.compile(rb"[\d,\s]+"))
 MAX_LINES = 1 << 20
 
 
 def _line_bytes(line: bytes) -> bytes | None:
     """The bytes a hex dump line holds (None when it is not one)."""
-    offset = _OFFSET.match(line)
-    body = _BODY.match(line, offset.end() if offset else 0)
+    offset_column, hex_body, not_hex, _ = _patterns()
+    offset = offset_column.match(line)
+    body = hex_body.match(line, offset.end() if offset else 0)
     if body is None:
         return None
-    digits = _NOT_HEX.sub(b"", body.group(1))
+    digits = not_hex.sub(b"", body.group(1))
     if len(digits) % 2:
         digits = digits[:-1]
     if len(digits) < 8 and len(line.strip()) > len(digits) + 4:
@@ -83,7 +90,7 @@ def _decimal_region(data: bytes, position: int) -> tuple[int, int, bytes]:
     floor = max(0, position - 65536)
     while start > floor and data[start - 1] in b"0123456789, \t\r\n":
         start -= 1
-    match = _DECIMALS.match(data, start)
+    match = _patterns()[3].match(data, start)
     if match is None:
         return start, position + 1, b""
     out = bytearray()
@@ -104,7 +111,7 @@ class HexRuns(Transport):
 
     def probe(self, data: bytes) -> bool:
         head = data[:64].lstrip()
-        return len(head) >= 48 and all(c in b"0123456789abcdefABCDEF" for c in head[:48])
+        return len(head) >= 48 and not head[:48].translate(None, b"0123456789abcdefABCDEF")
 
     def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
         if not positions and self.probe(data):

@@ -22,6 +22,8 @@ _BEFORE, _AFTER = 8192, 1 << 20  # bytes decoded around UTF-16 text found in bin
 
 def _by_nul_pattern(head: bytes) -> str | None:
     """The encoding ASCII text has when every 2nd or 4th byte carries it."""
+    if b"\0" not in head[:4]:
+        return None  # ASCII text in UTF-16 or UTF-32 has a NUL in its first four bytes
     sample = head[:64] if len(head) >= 64 else head[: len(head) - len(head) % 4]
     if len(sample) < 8:
         return None

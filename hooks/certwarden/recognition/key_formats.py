@@ -10,18 +10,25 @@ holds one of their markers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
-@dataclass(frozen=True)
 class KeyFormat:
-    name: str
-    summary: str  # for people (README, `certwarden inspect`)
-    module: str  # certwarden.recognition.<module>.find(view, positions, scan)
-    markers: tuple[bytes, ...] = ()
-    labels: tuple[str, ...] = ()  # armor labels it owns ("*" : any label ending PRIVATE KEY)
-    probe: Callable[[bytes], bool] | None = None  # O(1) look at the first bytes
+    """One format. (A plain class: read on every run, dataclasses cost start-up time.)"""
+
+    __slots__ = ("labels", "markers", "module", "name", "probe", "summary")
+
+    def __init__(self, name: str, summary: str, module: str, *, markers: tuple[bytes, ...] = (),
+                 labels: tuple[str, ...] = (), probe: Callable[[bytes], bool] | None = None
+                 ) -> None:
+        self.name = name
+        self.summary = summary  # for people (README, `certwarden inspect`)
+        self.module = module  # certwarden.recognition.<module>.find(view, positions, scan, name)
+        self.markers = markers
+        self.labels = labels  # armor labels it owns ("*": any label ending PRIVATE KEY)
+        self.probe = probe  # O(1) look at the first bytes
 
 
 def _der_probe(data: bytes) -> bool:
@@ -49,7 +56,7 @@ FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("openpgp", "OpenPGP secret keys, armored and binary (`gpg --export-secret-keys`)",
               "openpgp", labels=("PGP PRIVATE KEY BLOCK",), probe=_openpgp_probe),
     KeyFormat("ssh2", "SSH2 (ssh.com, SECSH) private keys", "ssh_keys",
-              markers=(b"SSH2 ENCRYPTED PRIVATE KEY",)),
+              markers=(b"PRIVATE",)),
     KeyFormat("openvpn", "OpenVPN static keys (`openvpn --genkey`, inline `<tls-crypt>`)",
               "secret_keys", markers=(b"OpenVPN Static key",),
               labels=("OpenVPN Static key V1",)),
@@ -61,13 +68,13 @@ FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("gpg-agent", "gpg-agent key files (`private-keys-v1.d/*.key`)", "gpg_agent_keys",
               markers=(b"private-key",)),
     KeyFormat("jwk", "JSON Web Keys with a private member `d` (RSA, EC, OKP)", "jwk_keys",
-              markers=(b"kty",)),
+              markers=(b'kty"', b'kty\\"')),
     KeyFormat("xml", ".NET `<RSAKeyValue>`/`<DSAKeyValue>` XML with `<D>`, `<P>` or `<X>`",
-              "xml_keys", markers=(b"KeyValue>", b"KeyValue&gt;")),
+              "xml_keys", markers=(b"KeyValue",)),
     KeyFormat("openssl-text", "`openssl pkey -text` dumps of private keys", "openssl_text",
               markers=(b"Private-Key:",)),
     KeyFormat("age", "age identities (`AGE-SECRET-KEY-1...`)", "secret_keys",
-              markers=(b"AGE-SECRET-KEY-1", b"age-secret-key-1")),
+              markers=(b"AGE-SECRET-KEY-1",)),
     KeyFormat("wireguard", "WireGuard `PrivateKey = ...` (wg-quick, systemd-networkd)",
               "secret_keys", markers=(b"PrivateKey",)),
 )

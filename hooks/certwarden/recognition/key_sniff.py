@@ -98,8 +98,12 @@ class _Table:
 
     def scan(self, data: bytes) -> Hits:
         hits = Hits()
+        answers: dict[object, bool] = {}  # formats may share a probe
         for name, probe in self.probes:
-            if probe(data):  # type: ignore[operator]
+            answer = answers.get(probe)
+            if answer is None:
+                answer = answers[probe] = bool(probe(data))  # type: ignore[operator]
+            if answer:
                 hits.probes.add(name)
         positions = hits.positions
         for start in range(0, max(len(data), 1), WINDOW):

@@ -14,7 +14,6 @@ import importlib
 import re
 from typing import TYPE_CHECKING
 
-from certwarden.decoders.escapes import unescapings
 from certwarden.recognition import armor, der_reader, pbe
 from certwarden.recognition.found_key import FoundKey, Opener, digest
 from certwarden.recognition.key_formats import FORMATS
@@ -129,6 +128,8 @@ def _region(data: bytes, start: int, end: int) -> bytes:
 
 def _unescaped(view: View, region: bytes, start: int, scan: KeyScan) -> bool:
     """Search the region again under each text unescaping; True when a key is found."""
+    from certwarden.decoders.escapes import unescapings  # only for blocks that fail
+
     return any(scan.attempt(view.child(text, " > ".join(layers), start, None))
                for layers, text in unescapings(region))
 

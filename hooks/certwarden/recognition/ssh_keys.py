@@ -161,7 +161,7 @@ def parse_ssh2(body: bytes, *, line: int | None) -> FoundKey | str:
 def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
     """SSH2 blocks: every BEGIN line with the END line after it (one linear pass)."""
     data = view.data
-    begin = data.find(SSH2_BEGIN)
+    begin = data.find(SSH2_BEGIN) if b"---- BEGIN SSH2" in data else -1
     end = -1
     while begin != -1:
         if end < begin:
