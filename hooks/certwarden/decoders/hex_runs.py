@@ -38,11 +38,12 @@ def _patterns() -> tuple[re.Pattern[bytes], ...]:
 MAX_LINES = 1 << 20
 
 
-def _line_bytes(line: bytes) -> bytes | None:
-    """The bytes a hex dump line holds (None when it is not one)."""
+def _line_bytes(line: bytes, start: int | None = None) -> bytes | None:
+    """The bytes a hex dump line holds (None when it is not one); from `start` when the
+    hex begins after other text on the line (`unsigned char key[] = {0x30, ...`)."""
     offset_column, hex_body, not_hex, _ = _patterns()
-    offset = offset_column.match(line)
-    body = hex_body.match(line, offset.end() if offset else 0)
+    offset = offset_column.match(line) if start is None else None
+    body = hex_body.match(line, start if start is not None else (offset.end() if offset else 0))
     if body is None:
         return None
     digits = not_hex.sub(b"", body.group(1))
@@ -72,7 +73,10 @@ def _hex_region(data: bytes, position: int) -> tuple[int, int, bytes]:
     for _ in range(MAX_LINES):
         end = data.find(b"\n", cursor)
         end = len(data) if end == -1 else end
-        chunk = _line_bytes(data[cursor:end].rstrip(b"\r"))
+        line = data[cursor:end].rstrip(b"\r")
+        chunk = _line_bytes(line)
+        if chunk is None and cursor == line_start:  # text before the hex on the hit's line
+            chunk = _line_bytes(line, _run_start(line, position - line_start))
         if chunk is None:
             if cursor > line_start:
                 break
@@ -83,6 +87,16 @@ def _hex_region(data: bytes, position: int) -> tuple[int, int, bytes]:
             break
         cursor = end + 1
     return start, cursor, b"".join(out)
+
+
+def _run_start(line: bytes, position: int) -> int:
+    """Where the hex (and its separators, `0x` prefixes) holding position starts."""
+    start = position
+    while start > 0 and line[start - 1] in b"0123456789abcdefABCDEFxX,:; \t\\":
+        start -= 1
+    while start < position and line[start] in b" \t,;:":
+        start += 1
+    return start
 
 
 def _decimal_region(data: bytes, position: int) -> tuple[int, int, bytes]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
-from certwarden.decoders import MAX_DEPTH, Limits, transports
+from certwarden.decoders import MAX_DEPTH, Limits, Transport, transports
 from certwarden.recognition import key_sniff
 from certwarden.recognition.armor import LineCounter
 from certwarden.recognition.found_key import FoundKey, UnreadableKey, digest
@@ -111,23 +111,30 @@ class KeyScan:
         hits = key_sniff.hits(view.data)
         if not hits:
             return
+        decoders = transports() if view.depth < MAX_DEPTH else []
+        # An archive's members first: a key in an uncompressed tar is then reported with
+        # its member path, not as text of the tar itself (the same key is recorded once).
+        first = [d for d in decoders if d.name == "archive" and "archive" in hits.probes]
+        self._decode(view, hits, first)
         for key_format in FORMATS:
             if hits.wants(key_format.name):
                 _finder(key_format.module)(view, hits.of(key_format.name), self,
                                            key_format.name)
-        if view.depth < MAX_DEPTH:
-            for decoder in transports():
-                if not hits.wants(decoder.name):
-                    continue
-                positions = [p for p in hits.of(decoder.name) if not view.is_claimed(p)]
-                if not positions and decoder.name not in hits.probes:
-                    continue
-                for decoded in decoder.decode(view.data, positions, self.limits):
-                    self.scan_view(view.child(decoded.data, decoded.how, decoded.start,
-                                              decoded.member))
+        self._decode(view, hits, [d for d in decoders if d not in first])
         for owner in sorted(hits.overflow):
             self.add_unreadable(view, view.line_at(0), f"more than {key_sniff.MAX_POSITIONS:,} "
                                 f"{owner} markers: not all could be checked", view.data[:4096])
+
+    def _decode(self, view: View, hits: key_sniff.Hits, decoders: list[Transport]) -> None:
+        for decoder in decoders:
+            if not hits.wants(decoder.name):
+                continue
+            positions = [p for p in hits.of(decoder.name) if not view.is_claimed(p)]
+            if not positions and decoder.name not in hits.probes:
+                continue
+            for decoded in decoder.decode(view.data, positions, self.limits):
+                self.scan_view(view.child(decoded.data, decoded.how, decoded.start,
+                                          decoded.member))
 
     def finish(self) -> None:
         """Caps the decoders hit become findings: what was not decoded was not checked."""
