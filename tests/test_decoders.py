@@ -120,7 +120,7 @@ def test_decoder_finds_the_key_and_names_the_layer(name: str, encode: Encode,
     scan = find_keys(encode(_encrypted()))
     assert scan.unreadable == []
     assert all(k.encrypted and k.opens_with_empty_passphrase is False for k in scan.keys)
-    if how is None or "base64" in how and "DER" not in name or how.startswith("UTF"):
+    if how is None or ("base64" in how and "DER" not in name) or how.startswith("UTF"):
         assert len(scan.keys) == 1  # armor under the layer: still recognised
 
 
@@ -149,7 +149,7 @@ def test_every_decoder_has_triggers_or_a_probe_and_the_literals_are_few() -> Non
     table = key_sniff._Table()
     # The automaton keeps its SIMD fast path up to 64 literals: stay under it.
     assert len(table.literals) <= 64
-    assert TRIGGERS == computed_triggers()
+    assert computed_triggers() == TRIGGERS
 
 
 def test_unescapings_compose() -> None:

@@ -277,7 +277,8 @@ def test_openvpn_static_key_and_placeholder() -> None:
     lines = "\n".join(os.urandom(16).hex() for _ in range(16))
     key = f"-----BEGIN OpenVPN Static key V1-----\n{lines}\n-----END OpenVPN Static key V1-----\n"
     assert _only_key(key.encode()).family == "openvpn"
-    placeholder = b"-----BEGIN OpenVPN Static key V1-----\n...\n-----END OpenVPN Static key V1-----\n"
+    placeholder = (b"-----BEGIN OpenVPN Static key V1-----\n...\n"
+                   b"-----END OpenVPN Static key V1-----\n")
     scan = find_keys(placeholder)
     assert scan.keys == [] and scan.unreadable == []
 
@@ -351,7 +352,7 @@ def test_key_type_policy_is_for_certificate_keys(run_json: RunJson, tmp_path: Pa
     (tmp_path / ".git").mkdir()
     (tmp_path / "deploy_ed25519").write_bytes(_ssh_ed25519(tmp_path))
     (tmp_path / "ec.key").write_bytes(pki.ec_key(5).private_bytes(E.PEM, F.PKCS8, NO))
-    code, document = run_json("--group", "keys", "deploy_ed25519", "ec.key")
+    _, document = run_json("--group", "keys", "deploy_ed25519", "ec.key")
     assert rules_of(document, "deploy_ed25519") == set()  # an SSH deploy key: encryption only
     assert rules_of(document, "ec.key") == {"key-unencrypted", "key-type"}  # certificate family
     (tmp_path / ".certwarden.toml").write_text('key-policy-paths = ["deploy_*"]\n')

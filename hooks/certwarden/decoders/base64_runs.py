@@ -88,14 +88,33 @@ TRIGGERS = (b"0TFMwdExVSkZ", b"0tLS0tQkVHSU", b"AgEAA", b"AgEAM", b"AgEBB", b"Ag
 
 # A run: base64 characters, JSON-escaped '/' and '+', and line breaks (real or `\n`) with
 # the indentation of the next line, as wrapped base64 (`base64 -w 76`, YAML) has.
-_CHARACTER = rb"(?:[A-Za-z0-9+/_-]|\\/|\\u002[bBfF])"
-
-
 @functools.lru_cache(maxsize=1)
-def _run_pattern() -> re.Pattern[bytes]:
-    """Compiled on first use: most runs never decode anything."""
-    return re.compile(_CHARACTER + rb"+(?:={0,2}(?:\\r)?(?:\\n|\r?\n)[ \t]*" + _CHARACTER
-                      + rb"+)*={0,2}")
+def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """(a run on one line, the line break and indentation that may continue it), compiled
+    on first use. One character class: the regular expression engine's fast path."""
+    return (re.compile(rb"[A-Za-z0-9+/=_\\-]+"),
+            re.compile(rb"(?:\r?\n|\\r\\n|\\n)[ \t]*(?=[A-Za-z0-9+/_-])"))
+
+
+def _run_end(data: bytes, start: int, stop: int) -> int:
+    """The end of the run starting at start: base64 on one line, then on each following
+    line that continues it (wrapped base64, as `base64 -w 76` and YAML write it)."""
+    run, gap = _patterns()
+    end = start
+    for _ in range(4_000_000):
+        match = run.match(data, end, stop)
+        if match is None:
+            return end
+        end = match.end()
+        if data[end - 1:end] == b"=":
+            return end  # padding closes a run
+        following = gap.match(data, end, stop)
+        if following is None:
+            return end
+        end = following.end()
+    return end
+
+
 _ESCAPES = ((b"\\/", b"/"), (b"\\u002B", b"+"), (b"\\u002b", b"+"), (b"\\u002F", b"/"),
             (b"\\u002f", b"/"), (b"\\r", b""), (b"\\n", b""))
 _SPACE = b" \t\r\n"
@@ -152,14 +171,12 @@ class Base64Runs(Transport):
             if position < covered:
                 continue
             start = _run_start(data, position)
-            match = _run_pattern().match(data, start, min(len(data), start + MAX_RUN))
-            if match is None:
-                continue
-            covered = match.end()
-            text = _normalise(match.group())
+            covered = _run_end(data, start, min(len(data), start + MAX_RUN))
+            raw = data[start:covered]
+            text = _normalise(raw)
             if len(text) < MIN_ENCODED:
                 continue
-            url = b"-" in match.group() or b"_" in match.group()
+            url = b"-" in raw or b"_" in raw
             how = "base64url" if url else "base64"
             for skip in range(4):  # where the encoder started, if not at the run's start
                 decoded = decode_run(text[skip:])

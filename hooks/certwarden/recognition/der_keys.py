@@ -197,6 +197,9 @@ def _der_format(der: bytes) -> str:
         else "traditional"
 
 
+MAX_CANDIDATES = 2048  # SEQUENCEs shaped like a key parsed in one view
+
+
 def sequences_around(data: bytes, position: int) -> list[int]:
     """Offsets of SEQUENCE headers whose content starts exactly at position."""
     starts = []
@@ -222,10 +225,16 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
             length = der_reader.element_length(data) or len(data)
             view.claim(0, length)
             scan.add_key(view, found)
+    tried = 0
     for position in positions:
         if view.is_claimed(position):
             continue
         for start in sequences_around(data, position):
+            tried += 1
+            if tried > MAX_CANDIDATES:
+                scan.limits.refuse(f"more than {MAX_CANDIDATES} DER structures shaped like "
+                                   "keys: the rest were not parsed")
+                return
             length = der_reader.element_length(data, start) or 0
             found = classify_der(data[start:start + length], form="DER inside other bytes",
                                  line=None, budget=scan.budget)

@@ -21,11 +21,14 @@ _PROTECTED = re.compile(rb"\((?:9:)?protected\s*(?:\d{1,2}:)?([a-z0-9-]+)")
 _CURVE = re.compile(rb"\((?:5:)?curve\s*(?:\d{1,2}:)?\s*([A-Za-z0-9-]+)")
 _TYPES = {b"rsa": "rsa", b"ecc": "ec", b"dsa": "dsa", b"elg": "elgamal", b"ecdsa": "ec"}
 MAX_EXPRESSION = 1 << 16
+MAX_EXPRESSIONS = 256  # key expressions looked at in one file (a key file holds one)
 
 
 def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
     data = view.data
-    for match in _START.finditer(data):
+    for count, match in enumerate(_START.finditer(data)):
+        if count >= MAX_EXPRESSIONS:
+            return
         if view.is_claimed(match.start()):
             continue
         kind, algorithm = match.group(1), match.group(2)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from certwarden.recognition.keys import KeyScan, View
 
 _BACK = 4096  # how far before "kty" its object may open
+MAX_OBJECTS = 5000  # "kty" members looked at in one file
 _MAX_OBJECT = 1 << 20
 _CURVES = {"P-256": 256, "P-384": 384, "P-521": 521, "secp256k1": 256, "Ed25519": 256,
            "Ed448": 456, "X25519": 256, "X448": 448}
@@ -32,16 +33,16 @@ def _object_at(text: str, kty: int) -> tuple[int, int, dict[str, Any]] | None:
     """(start, end, object) of the JSON object whose `kty` member sits at kty."""
     decoder = json.JSONDecoder()
     start = kty
-    for _ in range(8):
+    for _ in range(4):
         start = text.rfind("{", max(0, kty - _BACK), start)
         if start == -1:
             return None
         try:
-            value, end = decoder.raw_decode(text[start:start + _MAX_OBJECT])
+            value, end = decoder.raw_decode(text, start)  # no copy: parses in place
         except ValueError:
             continue
-        if isinstance(value, dict) and "kty" in value and start + end > kty:
-            return start, start + end, value
+        if isinstance(value, dict) and "kty" in value and end > kty and end - start < _MAX_OBJECT:
+            return start, end, value
     return None
 
 
@@ -71,7 +72,9 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
         text = text.replace('\\"', '"')
     done = -1
     index = text.find("kty")
-    while index != -1:
+    tried = 0
+    while index != -1 and tried < MAX_OBJECTS:
+        tried += 1
         if index > done:
             found = _object_at(text, index)
             if found is not None:

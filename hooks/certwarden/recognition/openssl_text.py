@@ -17,12 +17,15 @@ _HEADER = re.compile(rb"(?:([A-Z0-9]+) )?Private-Key:(?: \((\d+) bit[^)\n]*\))?"
 _SECRET = re.compile(rb"\n[ \t]*(privateExponent|priv|prime1):[ \t]*\r?\n"
                      rb"((?:[ \t]+[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2})*:?[ \t]*\r?\n)+)")
 _WINDOW = 1 << 16
+MAX_HEADERS = 256  # "Private-Key:" headers looked at in one file
 
 
 def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
     data = view.data
     done = -1
-    for header in _HEADER.finditer(data):
+    for count, header in enumerate(_HEADER.finditer(data)):
+        if count >= MAX_HEADERS:
+            return
         if header.start() < done:
             continue
         window = data[header.end():header.end() + _WINDOW]

@@ -300,7 +300,7 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
     for position in positions:
         if not view.is_claimed(position):
             starts.extend(sequences_around(data, position))
-    for start in dict.fromkeys(starts):
+    for start in list(dict.fromkeys(starts))[:MAX_BAGS]:
         length = der_reader.element_length(data, start)
         if not length or view.is_claimed(start):
             continue

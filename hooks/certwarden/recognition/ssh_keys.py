@@ -162,12 +162,14 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
     """SSH2 blocks: every BEGIN line with the END line after it (one linear pass)."""
     data = view.data
     begin = data.find(SSH2_BEGIN) if b"---- BEGIN SSH2" in data else -1
-    end = -1
+    nowhere = len(data) + 1
+    end = -1  # the next END line at or after begin (nowhere: there is none)
     while begin != -1:
-        if end < begin:
-            end = data.find(SSH2_END, begin)
+        if end != nowhere and end < begin:  # one search per END line: linear
+            found_end = data.find(SSH2_END, begin)
+            end = found_end if found_end != -1 else nowhere
         following = data.find(SSH2_BEGIN, begin + len(SSH2_BEGIN))
-        stop = end if end != -1 and (following == -1 or end < following) else -1
+        stop = end if end != nowhere and (following == -1 or end < following) else -1
         line = view.line_at(begin)
         body_end = stop if stop != -1 else (following if following != -1 else len(data))
         body = data[begin + len(SSH2_BEGIN):min(body_end, begin + armor.MAX_BODY)]
