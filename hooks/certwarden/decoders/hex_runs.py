@@ -49,8 +49,8 @@ def _line_bytes(line: bytes, start: int | None = None) -> bytes | None:
     digits = not_hex.sub(b"", body.group(1))
     if len(digits) % 2:
         digits = digits[:-1]
-    if len(digits) < 8 and len(line.strip()) > len(digits) + 4:
-        return None
+    if len(digits) < 8 and offset is None and len(line[body.end():].strip()) > 4:
+        return None  # a few hex-looking letters before other text: not a dump line
     try:
         return bytes.fromhex(digits.decode("ascii"))
     except ValueError:
