@@ -283,10 +283,30 @@ def test_openvpn_static_key_and_placeholder() -> None:
     assert scan.keys == [] and scan.unreadable == []
 
 
+def test_windows_cryptoapi_blob_and_pvk(tmp_path: Path) -> None:
+    (tmp_path / "key.pem").write_bytes(_plain_pem())
+    for options in (["-outform", "MSBLOB"], ["-outform", "PVK", "-pvk-none"]):
+        out = tmp_path / "out.bin"
+        _tool("openssl", "rsa", "-in", str(tmp_path / "key.pem"), *options, "-out", str(out))
+        key = _only_key(out.read_bytes())
+        assert (key.encrypted, key.key_size, key.family) == (False, 2048, "mscapi")
+    out = tmp_path / "enc.pvk"
+    result = subprocess.run(["openssl", "rsa", "-in", str(tmp_path / "key.pem"), "-outform",
+                             "PVK", "-passout", f"pass:{PASS}", "-out", str(out), "-provider",
+                             "legacy", "-provider", "default"], capture_output=True, check=False)
+    if result.returncode != 0:
+        pytest.skip("openssl has no legacy provider for RC4")
+    assert _only_key(out.read_bytes()).encrypted
+    public = tmp_path / "public.blob"
+    _tool("openssl", "rsa", "-in", str(tmp_path / "key.pem"), "-pubout", "-outform", "MSBLOB",
+          "-out", str(public))
+    assert find_keys(public.read_bytes()).keys == []
+
+
 def test_every_format_has_a_golden_test() -> None:
     """A new format is one registry entry, one module and one golden sample here."""
     tested = {"pem", "openssh", "ssh2", "putty", "openpgp", "gpg-agent", "der", "pkcs12", "jwk",
-              "xml", "openssl-text", "age", "wireguard", "openvpn"}
+              "xml", "openssl-text", "age", "wireguard", "openvpn", "mscapi"}
     assert {key_format.name for key_format in FORMATS} == tested
 
 

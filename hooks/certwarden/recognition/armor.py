@@ -161,33 +161,42 @@ def _line_bounds(data: bytes, start: int, end: int) -> tuple[bytes, bytes]:
                                                                                    end + 256)]
 
 
-def find_blocks(data: bytes, *, labels: frozenset[str] | None = None) -> list[ArmoredBlock]:
+def find_blocks(data: bytes, *, labels: frozenset[str] | None = None,
+                keep_empty: bool = True) -> list[ArmoredBlock]:
     """Every `-----BEGIN X-----` ... `-----END Y-----` block, in file order; a BEGIN that
-    another BEGIN follows is an incomplete block."""
+    another BEGIN follows is an incomplete block (without keep_empty, only when something
+    that could be a body follows it: 1 MiB of BEGIN lines costs one pass, not 37,000
+    blocks)."""
     blocks: list[ArmoredBlock] = []
     if b"-----BEGIN " not in data:
         return blocks
     lines = LineCounter(data)
-    markers = list(_MARKER.finditer(data))
-    for index, begin in enumerate(markers):
-        if begin.group(1) != b"BEGIN":
+    markers = _MARKER.finditer(data)
+    begin = next(markers, None)
+    while begin is not None:
+        following = next(markers, None)
+        if begin[1] != b"BEGIN":
+            begin = following
             continue
-        label = begin.group(2).decode("ascii")
+        label = begin[2].decode("ascii")
         if labels is not None and label not in labels:
+            begin = following
             continue
-        following = markers[index + 1] if index + 1 < len(markers) else None
-        if following is not None and following.group(1) == b"END":
+        if following is not None and following[1] == b"END":
             body = data[begin.end():following.start()]
             prefix, suffix = _line_bounds(data, begin.start(), begin.end())
             headers, der, stray = read_body(body, prefix, suffix)
             blocks.append(ArmoredBlock(label, lines.line_at(begin.start()), begin.start(),
                                        following.end(), headers, der, True, body,
-                                       following.group(2).decode("ascii"), stray))
-        else:
-            stop = following.start() if following is not None else len(data)
-            body = data[begin.end():min(stop, begin.end() + MAX_BODY)]
+                                       following[2].decode("ascii"), stray))
+            begin = next(markers, None)
+            continue
+        stop = following.start() if following is not None else len(data)
+        body = data[begin.end():min(stop, begin.end() + MAX_BODY)]
+        if keep_empty or (len(body) > 16 and body[:4096].strip()):
             blocks.append(ArmoredBlock(label, lines.line_at(begin.start()), begin.start(),
                                        begin.end() + len(body), {}, None, False, body))
+        begin = following
     return blocks
 
 

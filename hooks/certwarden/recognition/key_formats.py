@@ -47,6 +47,10 @@ def _openpgp_probe(data: bytes) -> bool:
     return first & 0xC0 == 0x80 and (first >> 2) & 0x0F == 5 and first & 3 != 3
 
 
+def _pvk_probe(data: bytes) -> bool:
+    return data[:4] == b"\x1e\xf1\xb5\xb0"
+
+
 FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("pem", "PEM blocks of every private-key label: PKCS#1 (RSA), SEC1 (EC), DSA, "
               "PKCS#8, encrypted PKCS#8, legacy `Proc-Type: 4,ENCRYPTED`",
@@ -71,6 +75,8 @@ FORMATS: tuple[KeyFormat, ...] = (
               markers=(b'kty"', b'kty\\"')),
     KeyFormat("xml", ".NET `<RSAKeyValue>`/`<DSAKeyValue>` XML with `<D>`, `<P>` or `<X>`",
               "xml_keys", markers=(b"KeyValue",)),
+    KeyFormat("mscapi", "Windows CryptoAPI PRIVATEKEYBLOB and PVK files", "mscapi_keys",
+              markers=(b"RSA2", b"DSS2"), probe=_pvk_probe),
     KeyFormat("openssl-text", "`openssl pkey -text` dumps of private keys", "openssl_text",
               markers=(b"Private-Key:",)),
     KeyFormat("age", "age identities (`AGE-SECRET-KEY-1...`)", "secret_keys",

@@ -167,7 +167,7 @@ def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
 
 def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
     data = view.data
-    for block in armor.find_blocks(data):
+    for block in armor.find_blocks(data, keep_empty=False):
         if block.label in CERTIFICATE_LABELS and block.der and view.depth == 0:
             scan.bundle_certificates.extend(_certificate_spki(block.der))
             continue
