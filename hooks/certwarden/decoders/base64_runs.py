@@ -63,8 +63,8 @@ def signatures(plain: bytes, *, layers: int = 1, offsets: tuple[int, ...] = (0, 
 # ("02 01 02"); SEC1 keys are never long enough for a 4-byte header (whose literal,
 # "x2 01 01 0y", would match every 2048-bit signature's "82 01 01 00").
 _DER_VERSIONS = ((b"\x02\x01\x00\x30", (0, 1, 2)), (b"\x02\x01\x00\x02", (0, 1, 2)),
-                 (b"\x02\x01\x01\x04", (0, 2)), (b"\x02\x01\x01\x30", (0, 1, 2)),
-                 (b"\x02\x01\x03\x30", (0, 1, 2)))
+                 (b"\x02\x01\x01\x04", (0, 2)), (b"\x02\x01\x01\x30", (1, 2)),
+                 (b"\x02\x01\x03\x30", (1, 2)))  # a PFX is never 128-255 bytes long
 
 
 def computed_triggers() -> tuple[bytes, ...]:
@@ -76,15 +76,16 @@ def computed_triggers() -> tuple[bytes, ...]:
           for literal in signatures(version, offsets=offsets)),
         base64.b64encode(b"-\0-\0-\0-\0-\0B\0")[:12],  # UTF-16 armor (PowerShell), aligned
         base64.b64encode(b"\x1f\x8b\x08")[:4], base64.b64encode(b"PK\x03\x04")[:5],
+        base64.b64encode(b"openssh-key-v1\0")[:16],  # an OpenSSH key's bare structure
     }))
 
 
 # The automaton keeps its SIMD fast path up to 64 literals in all: few, well-chosen ones.
-TRIGGERS = (b"0TFMwdExVSkZ", b"0tLS0tQkVHSU", b"AgEAA", b"AgEAM", b"AgEBB", b"AgEBM", b"AgEDM",
+TRIGGERS = (b"0TFMwdExVSkZ", b"0tLS0tQkVHSU", b"AgEAA", b"AgEAM", b"AgEBB",
             b"B0TFMwdFFrVk", b"CAQAC", b"CAQAw", b"CAQEE", b"CAQEw", b"CAQMw", b"H4sI", b"IBAA",
             b"IBAD", b"IBAT", b"IBAz", b"LQAtAC0ALQAt", b"LS0tLS1CRUdJ", b"MHRMUzB0UWtW",
-            b"MUzB0TFMxQ1J", b"RMUzB0TFVKRl", b"TFMwdExTMUNS", b"UEsDB", b"dExTMHRMVUpG",
-            b"tLS0tLUJFR0l", b"wdExTMHRRa1Z", b"xTMHRMUzFDUl")
+            b"MUzB0TFMxQ1J", b"RMUzB0TFVKRl", b"TFMwdExTMUNS", b"UEsDB", b"b3BlbnNzaC1rZXkt",
+            b"dExTMHRMVUpG", b"tLS0tLUJFR0l", b"wdExTMHRRa1Z", b"xTMHRMUzFDUl")
 
 # A run: base64 characters, JSON-escaped '/' and '+', and line breaks (real or `\n`) with
 # the indentation of the next line, as wrapped base64 (`base64 -w 76`, YAML) has.

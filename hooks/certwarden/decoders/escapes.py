@@ -72,7 +72,10 @@ def string_literals(region: bytes) -> bytes | None:
 
 _REFERENCE = re.compile(rb"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos|nbsp);")
 _NAMED = {b"amp": b"&", b"lt": b"<", b"gt": b">", b"quot": b'"', b"apos": b"'", b"nbsp": b" "}
-_BREAK = re.compile(rb"<\s*(?:br|/?p|/?div)\s*/?\s*>", re.IGNORECASE)
+# Tags that end a line (HTML, and word processors' XML: <w:p>, <text:p>), then any other.
+_BREAK = re.compile(rb"<\s*(?:br|/?p|/?div|/?li|/?tr|/w:p|w:br|/text:p|text:line-break)\b"
+                    rb"[^>]{0,200}>", re.IGNORECASE)
+_TAG = re.compile(rb"<[A-Za-z/!?][^<>]{0,200}>")
 
 
 def markup(region: bytes) -> bytes | None:
@@ -87,7 +90,20 @@ def markup(region: bytes) -> bytes | None:
             return chr(min(number, 0x10FFFF)).encode("utf-8", "replace")
         return _NAMED[token]
 
-    decoded = _BREAK.sub(b"\n", _REFERENCE.sub(replace, region))
+    decoded = _REFERENCE.sub(replace, _TAG.sub(b"", _BREAK.sub(b"\n", region)))
+    return decoded if decoded != region else None
+
+
+_SOFT_BREAK = re.compile(rb"=\r?\n")
+
+
+def quoted_printable(region: bytes) -> bytes | None:
+    """MIME quoted-printable (e-mail): `=3D` for '=', `=` at a line's end continues it."""
+    if b"=3D" not in region and b"=3d" not in region and not _SOFT_BREAK.search(region):
+        return None
+    import quopri
+
+    decoded = quopri.decodestring(region)
     return decoded if decoded != region else None
 
 
@@ -111,7 +127,7 @@ def url(region: bytes) -> bytes | None:
 Unescape = Callable[[bytes], "bytes | None"]
 UNESCAPES: tuple[tuple[str, Unescape], ...] = (
     ("URL-encoding", url), ("XML/HTML references", markup), ("JSON string", json_string),
-    ("string literals", string_literals))
+    ("string literals", string_literals), ("quoted-printable", quoted_printable))
 
 
 def unescapings(region: bytes, *, depth: int = 2) -> Iterator[tuple[tuple[str, ...], bytes]]:

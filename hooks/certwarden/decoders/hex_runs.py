@@ -17,9 +17,10 @@ from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
 
 # The automaton keeps its SIMD fast path up to 64 literals in all: few, well-chosen ones.
 _HEX_TRIGGERS = (b"2d2d2d2d2d", b"2D2D2D2D2D", b"2d 2d 2d 2d", b"0x2d, 0x2d",  # "-----"
-                 b"02010", b"02:01:0", b"02 01 0", b"x02, 0x01, 0x0",  # 02 01 0x
+                 b"02010", b"02:01:0", b"02 01 0", b"x02, 0x01, 0x0", b"X02, 0X01, 0X0",
                  b"\\x02\\x01\\x0")
-_DECIMAL_TRIGGERS = (b"48,130,", b"48, 130, ", b"2,1,0,48,", b"2,1,1,4,")
+_DECIMAL_TRIGGERS = (b"48,130,", b"48, 130, ", b"2,1,0,48,", b"2,1,1,4,",
+                     b"48,-126,", b"48, -126, ")  # Java, Kotlin, C# sbyte: signed
 TRIGGERS = _HEX_TRIGGERS + _DECIMAL_TRIGGERS
 
 
@@ -34,7 +35,7 @@ def _patterns() -> tuple[re.Pattern[bytes], ...]:
         # column of a dump).
         re.compile(rb"[ \t{\[(]*((?:(?:0[xX]|\\x)?[0-9A-Fa-f]{2}(?:, ?|[:;.\- \t])?)+)"),
         re.compile(rb"0[xX]|\\x|[^0-9A-Fa-f]"),
-        re.compile(rb"[\d,\s]+"))
+        re.compile(rb"[-\d,\s]+"))
 MAX_LINES = 1 << 20
 
 
@@ -102,15 +103,20 @@ def _run_start(line: bytes, position: int) -> int:
 def _decimal_region(data: bytes, position: int) -> tuple[int, int, bytes]:
     start = position
     floor = max(0, position - 65536)
-    while start > floor and data[start - 1] in b"0123456789, \t\r\n":
+    while start > floor and data[start - 1] in b"-0123456789, \t\r\n":
         start -= 1
     match = _patterns()[3].match(data, start)
     if match is None:
         return start, position + 1, b""
     out = bytearray()
     for token in match.group().replace(b",", b" ").split():
-        value = int(token)
-        if value > 255:
+        try:
+            value = int(token)
+        except ValueError:  # a lone "-"
+            continue
+        if -128 <= value < 0:
+            value += 256  # Java, Kotlin and C# sbyte arrays are signed
+        if not 0 <= value <= 255:
             if len(out) >= MIN_ENCODED:
                 break
             out.clear()

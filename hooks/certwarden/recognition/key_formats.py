@@ -55,8 +55,9 @@ FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("pem", "PEM blocks of every private-key label: PKCS#1 (RSA), SEC1 (EC), DSA, "
               "PKCS#8, encrypted PKCS#8, legacy `Proc-Type: 4,ENCRYPTED`",
               "pem_keys", markers=(b"PRIVATE",), labels=("*",)),
-    KeyFormat("openssh", "OpenSSH `openssh-key-v1` keys", "ssh_keys",
-              labels=("OPENSSH PRIVATE KEY",)),
+    KeyFormat("openssh", "OpenSSH `openssh-key-v1` keys (armored, or the bare structure)",
+              "ssh_keys", labels=("OPENSSH PRIVATE KEY",),
+              probe=lambda data: data.startswith(b"openssh-key-v1\0")),
     KeyFormat("openpgp", "OpenPGP secret keys, armored and binary (`gpg --export-secret-keys`)",
               "openpgp", labels=("PGP PRIVATE KEY BLOCK",), probe=_openpgp_probe),
     KeyFormat("ssh2", "SSH2 (ssh.com, SECSH) private keys", "ssh_keys",

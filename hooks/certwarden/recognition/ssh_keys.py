@@ -159,6 +159,16 @@ def parse_ssh2(body: bytes, *, line: int | None) -> FoundKey | str:
 
 
 def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
+    if name == "openssh":  # the bare structure (armor is read by pem_keys)
+        found = parse_openssh(view.data, line=None)
+        if isinstance(found, FoundKey):
+            view.claim(0, len(view.data))
+            scan.add_key(view, found)
+        return
+    _ssh2(view, scan)
+
+
+def _ssh2(view: View, scan: KeyScan) -> None:
     """SSH2 blocks: every BEGIN line with the END line after it (one linear pass)."""
     data = view.data
     begin = data.find(SSH2_BEGIN) if b"---- BEGIN SSH2" in data else -1
