@@ -104,6 +104,17 @@ LAYERS: list[tuple[str, Encode, str]] = [
      "XML/HTML references"),
     ("string literal per line", lambda pem: b"".join(b'    b"' + line + b'\\n"\n'
                                                      for line in pem.splitlines()), None),
+    ("Java signed byte array", lambda pem: b"byte[] k = {" + b", ".join(
+        str(b - 256 if b > 127 else b).encode() for b in _der(pem)) + b"};", "decimal bytes"),
+    ("upper-case 0X hex", lambda pem: b"{" + b", ".join(b"0X%02X" % b for b in _der(pem))
+     + b"}", "hex"),
+    ("quoted-printable e-mail", lambda pem: b"Content-Transfer-Encoding: quoted-printable\n\n"
+     + __import__("quopri").encodestring(pem), "quoted-printable"),
+    ("word processor XML", lambda pem: b"<w:body>" + b"".join(
+        b"<w:p><w:r><w:t>" + line + b"</w:t></w:r></w:p>" for line in pem.splitlines())
+     + b"</w:body>", "XML/HTML references"),
+    ("base64 of DER, no armor, wrapped", lambda pem: b"key:\n" + b"\n".join(
+        b"  " + line for line in base64.encodebytes(_der(pem)).splitlines()), "base64"),
 ]
 
 

@@ -111,6 +111,14 @@ def test_openssh_from_ssh_keygen(tmp_path: Path, kind: str) -> None:
     assert protection.kdf == "bcrypt" and protection.parameters["rounds"] == 16
 
 
+def test_openssh_bare_structure_under_base64(tmp_path: Path) -> None:
+    target = tmp_path / "id_ed25519"
+    _tool("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(target))
+    blob = base64.b64decode(b"".join(target.read_bytes().splitlines()[1:-1]))
+    key = _only_key(json.dumps({"ssh_key": base64.b64encode(blob).decode()}).encode())
+    assert not key.encrypted and key.via == ("base64",)
+
+
 def test_ssh2_cipher_field_decides() -> None:
     from tests import keycorpus
 

@@ -159,8 +159,16 @@ def _attributes_may_apply(paths: Sequence[str], root: str) -> bool:
                   os.path.join(os.environ.get("XDG_CONFIG_HOME")
                                or os.path.join(os.path.expanduser("~"), ".config"),
                                "git", "attributes")}
+    folders = {os.path.dirname(path) for path in paths}
+    if len(folders) > 256:  # many folders (--all-files): ask the index once instead
+        try:
+            if git(".", "ls-files", "-z", "--", ":(glob)**/.gitattributes").strip(b"\0"):
+                return True
+        except GitError:
+            return True
+        folders = set()
     seen: set[str] = set()
-    for folder in {os.path.dirname(path) for path in paths}:
+    for folder in folders:
         folder = os.path.abspath(folder)
         while len(folder) > len(root) and folder not in seen:
             seen.add(folder)
