@@ -83,6 +83,10 @@ class _Table:
             for trigger in decoder.triggers:
                 owners.setdefault(trigger, []).append(decoder.name)
             self.probes.append((decoder.name, decoder.probe))
+        # Probes that can fire on data opening with an ASCII letter or digit.
+        self.text_probes = [(name, probe) for name, probe in self.probes
+                            if name in ("base64", "hex", "openssh", "archive",
+                                        "text encoding")]
         self.literals = list(owners)
         self.owners = [owners[literal] for literal in self.literals]
         self.matcher = _Matcher(self.literals)
@@ -98,8 +102,13 @@ class _Table:
 
     def scan(self, data: bytes) -> Hits:
         hits = Hits()
+        # Every probe looks at the first bytes only; text that opens with a letter, a
+        # digit or punctuation other than base64's can only interest the text probes.
+        first = data[:1]
+        probes = self.probes if not first or first in _PROBE_BYTES or not first.isalnum() \
+            else self.text_probes
         answers: dict[object, bool] = {}  # formats may share a probe
-        for name, probe in self.probes:
+        for name, probe in probes:
             answer = answers.get(probe)
             if answer is None:
                 answer = answers[probe] = bool(probe(data))  # type: ignore[operator]
@@ -120,6 +129,10 @@ class _Table:
                         hits.overflow.add(owner)
         return hits
 
+
+# The binary probes (DER, OpenPGP, PVK) need a first byte that is not an ASCII letter or
+# digit, except DER's SEQUENCE tag 0x30, "0".
+_PROBE_BYTES = frozenset([b"0"])
 
 _table: _Table | None = None
 _last: tuple[bytes, Hits] | None = None  # the group asks twice about the same bytes
