@@ -15,6 +15,7 @@ from certwarden.sources import SourceFile
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
 if TYPE_CHECKING:  # imported lazily at run time: they load dataclasses and cryptography
+    from certwarden.recognition.found_key import FoundKey
     from certwarden.recognition.keys import KeyScan
     from certwarden.rules.key_rules import KeyFacts, PairedCertificate
 
@@ -180,16 +181,25 @@ def _paired_certificates(source: SourceFile, context: RuleContext,
     return paired
 
 
-def _keys_in(path: str, data: bytes | None, context: RuleContext) -> KeyScan:
-    """The keys of a file (read from the neighbours when data is None), parsed once a run."""
+def _keys_in(path: str, data: bytes | None, context: RuleContext, *,
+             judged: bool = True) -> KeyScan:
+    """The keys of a file (read from the neighbours when data is None), parsed once a run.
+
+    judged=False: only the facts a certificate beside it needs (public keys), without the
+    key derivation that judging encryption takes; such a scan is not kept for judging."""
     # Imported here: only files that passed the sniff pay for cryptography.
     from certwarden.recognition.keys import KeyScan, find_keys
+    from certwarden.recognition.work_caps import WorkBudget
 
     scan = context.key_scans.get(path)
     if scan is None:
         if data is None:
             data = context.neighbours.read(path)
-        scan = find_keys(data) if data is not None else KeyScan()
+        if data is None:
+            return KeyScan()
+        if not judged:
+            return find_keys(data, scan=KeyScan(budget=WorkBudget(0.0)))
+        scan = find_keys(data)
         context.key_scans[path] = scan
     return scan
 
@@ -227,13 +237,12 @@ def _certificate_side_pairing(source: SourceFile, context: RuleContext) -> list[
     """A staged certificate whose key file (same stem) holds another public key."""
     from certwarden.rules.key_rules import KEY_MISMATCH
 
-    spkis = _certificate_keys_in(source.path, source.data, context)
-    if not spkis:
-        return []
-    findings = []
+    # The keys' public keys first: an encrypted key without a configured passphrase has
+    # none to compare, and then the certificate need not be parsed at all.
+    keys: list[tuple[str, FoundKey, bytes]] = []
     for key_path in context.neighbours.siblings(source.path, KEY_EXTENSIONS):
         passphrase = passphrase_for(key_path, context.config)
-        for key in _keys_in(key_path, None, context).keys:
+        for key in _keys_in(key_path, None, context, judged=False).keys:
             spki = key.public_key_der
             if spki is None and passphrase is not None and key.opener is not None:
                 from certwarden.rules.key_rules import KeyFacts
@@ -241,11 +250,17 @@ def _certificate_side_pairing(source: SourceFile, context: RuleContext) -> list[
                 facts = KeyFacts(key)
                 _open(facts, passphrase)
                 spki = facts.opened_spki
-            if spki is not None and spki not in spkis:
-                findings.append(KEY_MISMATCH.issue(
-                    f"the certificate's public key does not match the {key.describe()} in "
-                    f"{key_path}").at(source.path, None, key.fingerprint))
-    return findings
+            if spki is not None:
+                keys.append((key_path, key, spki))
+    if not keys:
+        return []
+    spkis = _certificate_keys_in(source.path, source.data, context)
+    if not spkis:
+        return []
+    return [KEY_MISMATCH.issue(f"the certificate's public key does not match the "
+                               f"{key.describe()} in {key_path}").at(source.path, None,
+                                                                     key.fingerprint)
+            for key_path, key, spki in keys if spki not in spkis]
 
 
 GROUP = KeysGroup()
