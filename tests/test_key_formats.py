@@ -418,3 +418,37 @@ def test_ec_key_facts_are_read_from_keys_not_config() -> None:
 
     assert list(inspect.signature(find_keys).parameters) == ["data", "line_base", "scan"]
     assert isinstance(pki.ec_key(3), ec.EllipticCurvePrivateKey)
+
+
+def test_closed_keys_are_remembered_with_their_parameters(tmp_path: Path) -> None:
+    """The empty-passphrase check runs once per encrypted key: its verdict is remembered
+    by a digest of the encrypted bytes and every parameter, so changed parameters (or a
+    changed file) are checked again."""
+    from certwarden.recognition.keys import KeyScan
+    from certwarden.recognition.work_caps import WorkBudget
+    from tests.adversarial_keys import der_patch_integers
+
+    closed: set[str] = set()
+    encrypted = _openssl_encrypted(tmp_path, "-v2", "aes-256-cbc")
+    first = find_keys(encrypted, scan=KeyScan(budget=WorkBudget(closed=closed))).keys[0]
+    assert first.opens_with_empty_passphrase is False and len(closed) == 1
+    spent = WorkBudget(0.0, closed=closed)  # no budget: only the memo can answer
+    again = find_keys(encrypted, scan=KeyScan(budget=spent)).keys[0]
+    assert again.opens_with_empty_passphrase is False and again.not_tried is None
+    der = base64.b64decode(b"".join(encrypted.splitlines()[1:-1]))
+    patched = base64.encodebytes(der_patch_integers(der, 2048, 4096))
+    changed = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + patched + \
+        b"-----END ENCRYPTED PRIVATE KEY-----\n"
+    other = find_keys(changed, scan=KeyScan(budget=WorkBudget(0.0, closed=closed))).keys[0]
+    assert other.opens_with_empty_passphrase is None and other.not_tried
+
+
+def test_the_memo_lives_under_the_git_directory(run_json: RunJson, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "sensor1.key").write_bytes(_openssl_encrypted(tmp_path, "-v2", "aes-256-cbc"))
+    run_json("--group", "keys", "sensor1.key")
+    memo = tmp_path / ".git" / "certwarden" / "empty-passphrase-v1.txt"
+    assert len(memo.read_text().split()) == 1
+    code, document = run_json("--group", "keys", "sensor1.key")
+    assert code == 0 and rules_of(document, severity="error") == set()
+    assert len(memo.read_text().split()) == 1

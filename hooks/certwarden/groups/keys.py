@@ -3,6 +3,7 @@ and apply the key rules. Also flags committed passphrases."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 
@@ -15,6 +16,8 @@ from certwarden.sources import SourceFile
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
 if TYPE_CHECKING:  # imported lazily at run time: they load dataclasses and cryptography
+    from collections.abc import Iterator
+
     from certwarden.recognition.found_key import FoundKey
     from certwarden.recognition.keys import KeyScan
     from certwarden.rules.key_rules import KeyFacts, PairedCertificate
@@ -25,6 +28,67 @@ KEY_FILE_PATTERNS = ("*.key", "*.pem", "*.p12", "*.pfx", "*.ppk", "id_rsa", "id_
                      "id_ecdsa", "id_ed25519", "*private*key*")
 
 
+class ClosedKeysMemo:
+    """Encrypted keys the empty passphrase was shown not to open, by a digest of their
+    encrypted bytes and parameters, kept under the git directory between runs: an
+    unchanged key costs no key derivation the next time (recognition/work_caps.py).
+    Read only when a file holds a key; appended to (one digest a line) at the end."""
+
+    MAX_BYTES = 1 << 20
+
+    def __init__(self, root: str | None = None) -> None:
+        self.root = root
+        self.closed: set[str] | None = None
+        self.saved: set[str] = set()
+
+    def _path(self) -> str | None:
+        if self.root is None:
+            return None
+        dot_git = os.path.join(self.root, ".git")
+        if os.path.isfile(dot_git):  # a worktree: "gitdir: <path>"
+            try:
+                with open(dot_git, encoding="utf-8") as stream:
+                    text = stream.read(4096).strip()
+            except OSError:
+                return None
+            if not text.startswith("gitdir:"):
+                return None
+            dot_git = os.path.join(self.root, text[len("gitdir:"):].strip())
+        if not os.path.isdir(dot_git):
+            return None
+        return os.path.join(dot_git, "certwarden", "empty-passphrase-v1.txt")
+
+    def load(self) -> set[str]:
+        if self.closed is None:
+            self.closed = set()
+            path = self._path()
+            try:
+                if path is not None and os.path.getsize(path) <= self.MAX_BYTES:
+                    with open(path, encoding="ascii") as stream:
+                        self.closed = {line.strip() for line in stream if len(line) == 65}
+            except (OSError, ValueError):
+                self.closed = set()
+            self.saved = set(self.closed)
+        return self.closed
+
+    def save(self) -> None:
+        if self.closed is None:
+            return
+        new = self.closed - self.saved
+        path = self._path()
+        if not new or path is None:
+            return
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            full = os.path.exists(path) and os.path.getsize(path) > self.MAX_BYTES
+            with open(path, "w" if full else "a", encoding="ascii") as stream:
+                # appends from parallel workers interleave whole lines; a full memo starts over
+                stream.write("".join(f"{digest}\n" for digest in sorted(new)))
+            self.saved |= new
+        except OSError:
+            pass  # a memo we cannot write only costs time
+
+
 def _is_passphrase_file(path: str) -> bool:
     """*.pass, *passphrase*, *.pwd (plain string tests: this runs on every file)."""
     name = os.path.basename(path).lower()
@@ -33,6 +97,17 @@ def _is_passphrase_file(path: str) -> bool:
 
 class KeysGroup(Group):
     name = "keys"
+
+    def __init__(self) -> None:
+        self.memo = ClosedKeysMemo()
+
+    @contextlib.contextmanager
+    def session(self, context: RuleContext) -> Iterator[None]:
+        self.memo = ClosedKeysMemo(context.config.root)
+        try:
+            yield
+        finally:
+            self.memo.save()
 
     def unreadable_rule(self) -> Rule:
         from certwarden.rules.key_rules import UNREADABLE
@@ -199,7 +274,7 @@ def _keys_in(path: str, data: bytes | None, context: RuleContext, *,
             return KeyScan()
         if not judged:
             return find_keys(data, scan=KeyScan(budget=WorkBudget(0.0)))
-        scan = find_keys(data)
+        scan = find_keys(data, scan=KeyScan(budget=WorkBudget(closed=GROUP.memo.load())))
         context.key_scans[path] = scan
     return scan
 

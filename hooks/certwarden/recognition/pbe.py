@@ -240,6 +240,26 @@ def _run(cipher_name: str, key: bytes, iv: bytes, ciphertext: bytes, rc2_bits: i
 def decrypt_pkcs8(encryption: Encryption, passphrase: bytes, budget: WorkBudget) -> bytes | None:
     """The PrivateKeyInfo under this passphrase, or None when it does not open.
     Raises Unsupported when the scheme cannot be applied or the work is refused."""
+    memo = ""
+    if not passphrase:  # remembered: the empty passphrase does not open these bytes
+        protection = encryption.protection
+        # Every input of the derivation and the cipher: the same bytes under other
+        # parameters are another question.
+        context = repr((protection.scheme, protection.cipher, protection.kdf, protection.prf,
+                        sorted(protection.parameters.items()), encryption.key_length,
+                        encryption.rc2_bits)).encode()
+        memo = hashlib.sha256(b"pkcs8\0" + context + b"\0" + encryption.salt + b"\0"
+                              + encryption.iv + b"\0" + encryption.ciphertext).hexdigest()
+        if budget.known_closed(memo):
+            return None
+    plain = _decrypt_pkcs8(encryption, passphrase, budget)
+    if memo and plain is None:
+        budget.learn_closed(memo)
+    return plain
+
+
+def _decrypt_pkcs8(encryption: Encryption, passphrase: bytes, budget: WorkBudget
+                   ) -> bytes | None:
     protection = encryption.protection
     kdf, parameters = protection.kdf or "", protection.parameters
     if protection.scheme == "PBES2":

@@ -179,9 +179,15 @@ def parse_putty(data: bytes, match: re.Match[bytes], *, line: int | None,
     if encryption != "aes256-cbc" or len(private) % 16:
         key.not_tried = f"PuTTY encryption {encryption} is not one PuTTY writes"
         return key
-    refused = budget.allow(kdf, parameters) if version >= 3 else None
+    # Every field the MAC and the key derivation read, and the MAC itself.
+    memo = hashlib.sha256(b"ppk\0" + repr(sorted(fields.items())).encode() + b"\0"
+                          + public_blob + b"\0" + private).hexdigest()
+    refused = budget.allow(kdf, parameters) if version >= 3 and not budget.known_closed(memo) \
+        else None
     if refused:
         key.not_tried = refused
+    elif budget.known_closed(memo):
+        key.opens_with_empty_passphrase = False
     else:
         try:
             opened = _decrypt(version, match.group(2), fields, public_blob, private, b"")
@@ -189,6 +195,8 @@ def parse_putty(data: bytes, match: re.Match[bytes], *, line: int | None,
             key.not_tried = str(exc)
         else:
             key.opens_with_empty_passphrase = opened is not None
+            if opened is None:
+                budget.learn_closed(memo)
     key.opener = capped_opener(_opener(version, match.group(2), fields, public_blob, private),
                                kdf if version >= 3 else None, parameters)
     return key

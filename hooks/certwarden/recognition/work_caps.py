@@ -83,10 +83,24 @@ def cost(kdf: str, parameters: dict[str, int]) -> float:
 
 
 class WorkBudget:
-    """Key derivation one file may cause: each derivation is charged before it runs."""
+    """Key derivation one file may cause: each derivation is charged before it runs.
 
-    def __init__(self, microseconds: float = FILE_BUDGET_MICROSECONDS) -> None:
+    `closed` remembers, by a digest of the encrypted bytes, keys the empty passphrase was
+    shown not to open (in an earlier run: the keys group keeps them under the git
+    directory), so an unchanged encrypted key costs no key derivation the next time."""
+
+    def __init__(self, microseconds: float = FILE_BUDGET_MICROSECONDS,
+                 closed: set[str] | None = None) -> None:
         self.left = microseconds
+        self.closed = closed if closed is not None else set()
+        self.learned: set[str] = set()
+
+    def known_closed(self, memo: str) -> bool:
+        return memo in self.closed
+
+    def learn_closed(self, memo: str) -> None:
+        self.closed.add(memo)
+        self.learned.add(memo)
 
     def allow(self, kdf: str, parameters: dict[str, int]) -> str | None:
         """None (and charge it) when this derivation may run; else why it may not."""
