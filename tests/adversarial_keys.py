@@ -545,7 +545,8 @@ CLASS3_ENCODINGS: list[tuple[str, str, Callable[[bytes], bytes]]] = [
     ("utf16be-bom.key", "UTF-16BE with BOM",
      lambda pem: b"\xfe\xff" + pem.decode().encode("utf-16-be")),
     ("utf16be.key", "UTF-16BE without BOM", lambda pem: pem.decode().encode("utf-16-be")),
-    ("utf32le-bom.key", "UTF-32LE with BOM", lambda pem: pem.decode().encode("utf-32")),
+    ("utf32le-bom.key", "UTF-32LE with BOM",
+     lambda pem: b"\xff\xfe\x00\x00" + pem.decode().encode("utf-32-le")),
     ("utf32be.key", "UTF-32BE without BOM", lambda pem: pem.decode().encode("utf-32-be")),
 ]
 
@@ -1530,6 +1531,17 @@ class Corpus:
     def path(self, name: str) -> Path:
         self.sample(name)
         return self.files / name
+
+
+_SHARED: dict[Path, Corpus] = {}
+
+
+def shared_corpus(base: Path) -> Corpus:
+    """One corpus per test session (base: the session's temporary root), so the test
+    modules that use it generate keys and run gpg once."""
+    if base not in _SHARED:
+        _SHARED[base] = Corpus(base / "adversarial-corpus")
+    return _SHARED[base]
 
 
 def build(folder: Path) -> dict[str, Sample]:
