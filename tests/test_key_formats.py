@@ -452,3 +452,17 @@ def test_the_memo_lives_under_the_git_directory(run_json: RunJson, tmp_path: Pat
     code, document = run_json("--group", "keys", "sensor1.key")
     assert code == 0 and rules_of(document, severity="error") == set()
     assert len(memo.read_text().split()) == 1
+
+
+def test_begin_lines_mentioned_in_prose_are_not_keys() -> None:
+    """A BEGIN line with no END line is a truncated key only when key lines follow it; a
+    table or a sentence naming the line is documentation (this README has both)."""
+    prose = (b"| SSH2 | `---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----` | cipher is not `none` |\n"
+             b"| OpenVPN | `-----BEGIN OpenVPN Static key V1-----` (also inline) | never |\n"
+             + b"| more rows | with Words, NUMBERS 1234 and OpenSSL, PKCS#8 |\n" * 40)
+    scan = find_keys(prose)
+    assert scan.keys == [] and scan.unreadable == []
+    truncated = b"-----BEGIN PRIVATE KEY-----\n" + b"".join(
+        _plain_pem().splitlines(keepends=True)[1:12])
+    assert [u.reason for u in find_keys(truncated).unreadable] == [
+        "BEGIN PRIVATE KEY without an END line (a truncated key?)"]

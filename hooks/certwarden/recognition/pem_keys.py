@@ -134,21 +134,34 @@ def _unescaped(view: View, region: bytes, start: int, scan: KeyScan) -> bool:
                for layers, text in unescapings(region))
 
 
-def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
-    """A BEGIN line with no END line: the base64 lines that follow it, if any."""
-    body = block.body
+_BODY_START = re.compile(rb"[ \t#>;|*+\"'`]*(?:[A-Za-z0-9+/=]{16,}|[A-Za-z][A-Za-z0-9-]*: )")
+
+
+def lines_after_begin(body: bytes) -> bytes | None:
+    """The lines that follow a BEGIN line with no END line, when they start like a key's
+    body (a base64 line or a header); None when the BEGIN line is only mentioned (prose,
+    a table, source code), whatever follows it."""
     if len(body) < PLACEHOLDER_CHARACTERS or is_placeholder(body[:4096]):
-        return  # nothing after the BEGIN line that could be a key (1 MiB of BEGIN lines)
+        return None  # nothing after the BEGIN line that could be a key (1 MiB of BEGIN lines)
     lines = body.replace(b"\r", b"\n").split(b"\n")
+    following = [line for line in lines[1:64] if line.strip()]
+    if not following or not _BODY_START.match(following[0]):
+        return None
     kept: list[bytes] = []
-    for text_line in lines[1:] if lines and not lines[0].strip() else lines:
+    for text_line in lines[1:]:
         if kept and not text_line.strip():
             break
         kept.append(text_line)
         if sum(len(k) for k in kept) > 1 << 20:
             break
     text = b"\n".join(kept)
-    if is_placeholder(text):
+    return None if is_placeholder(text) else text
+
+
+def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
+    """A BEGIN line with no END line: the base64 lines that follow it, if any."""
+    text = lines_after_begin(block.body)
+    if text is None:
         return
     _, der, _ = armor.read_body(text)
     line = view.line_at(block.start)

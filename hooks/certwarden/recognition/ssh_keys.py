@@ -184,10 +184,24 @@ def _ssh2(view: View, scan: KeyScan) -> None:
         body_end = stop if stop != -1 else (following if following != -1 else len(data))
         body = data[begin + len(SSH2_BEGIN):min(body_end, begin + armor.MAX_BODY)]
         view.claim(begin, body_end + (len(SSH2_END) if stop != -1 else 0))
-        found = parse_ssh2(body, line=line)
-        if isinstance(found, FoundKey):
-            scan.add_key(view, found)
-        elif len(re.sub(rb"[^A-Za-z0-9+/]", b"", body[:65536])) > 100:
-            reason = found if stop != -1 else "BEGIN SSH2 ENCRYPTED PRIVATE KEY without an END line"
-            scan.add_unreadable(view, line, reason, body)
+        if stop == -1:  # no END line: a key cut short, or the BEGIN line only mentioned
+            from certwarden.recognition.pem_keys import lines_after_begin
+
+            text = lines_after_begin(body)
+            if text is not None:
+                found = parse_ssh2(text, line=line)
+                if isinstance(found, FoundKey):
+                    scan.add_key(view, found)
+                else:
+                    scan.add_unreadable(view, line, "BEGIN SSH2 ENCRYPTED PRIVATE KEY without "
+                                        "an END line (a truncated key?)", text)
+        else:
+            found = parse_ssh2(body, line=line)
+            if isinstance(found, FoundKey):
+                scan.add_key(view, found)
+            else:
+                from certwarden.recognition.pem_keys import is_placeholder
+
+                if not is_placeholder(body):
+                    scan.add_unreadable(view, line, found, body)
         begin = following
