@@ -42,6 +42,8 @@ def _by_nul_pattern(head: bytes) -> str | None:
 
 def detect(data: bytes) -> tuple[str, int] | None:
     """(codec, offset of the text) when the whole file is UTF-16 or UTF-32 text."""
+    if data[:1] not in (b"\xff", b"\xfe", b"\x00") and b"\0" not in data[1:4]:
+        return None  # no byte order mark, and ASCII-range text would have a NUL here
     for bom, codec in _BOMS:
         if data.startswith(bom):
             if codec == "utf-32-le" and len(data) % 4:  # UTF-16LE text starting with NUL?

@@ -45,15 +45,16 @@ class _Matcher:
         try:
             import ahocorasick_rs
 
-            self._automaton: object | None = ahocorasick_rs.BytesAhoCorasick(
-                literals, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
+            self.automaton: ahocorasick_rs.BytesAhoCorasick | None = \
+                ahocorasick_rs.BytesAhoCorasick(literals,
+                                                matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
         except ImportError:  # pragma: no cover - the wheel exists for common platforms
-            self._automaton = None
+            self.automaton = None
 
     def matches(self, data: bytes, start: int, end: int) -> Iterable[tuple[int, int]]:
         window = data[start:end] if start or end < len(data) else data
-        if self._automaton is not None:
-            found = self._automaton.find_matches_as_indexes(window)  # type: ignore[attr-defined]
+        if self.automaton is not None:
+            found = self.automaton.find_matches_as_indexes(window)
             return ((index, start + begin) for index, begin, _ in found)
         return self._one_by_one(window, start)
 
@@ -99,6 +100,8 @@ class _Table:
                                                          strict=True)
                      if other != literal and other in literal for name in other_names]
             self.also.append([n for n in dict.fromkeys(extra) if n not in names])
+        self.owners_of = [(*names, *also) for names, also in zip(self.owners, self.also,
+                                                                   strict=True)]
 
     def scan(self, data: bytes) -> Hits:
         hits = Hits()
@@ -115,16 +118,26 @@ class _Table:
             if answer:
                 hits.probes.add(name)
         positions = hits.positions
+        if len(data) <= WINDOW and self.matcher.automaton is not None:
+            # The common case, one call: most files have no marker at all.
+            for index, position, _ in self.matcher.automaton.find_matches_as_indexes(data):
+                for owner in self.owners_of[index]:
+                    owner_positions = positions.setdefault(owner, [])
+                    if len(owner_positions) < MAX_POSITIONS:
+                        owner_positions.append(position)
+                    else:
+                        hits.overflow.add(owner)
+            return hits
         for start in range(0, max(len(data), 1), WINDOW):
             # Windows overlap by the longest literal, so no marker is cut in two.
             end = min(len(data), start + WINDOW + 64)
             for index, position in self.matcher.matches(data, start, end):
                 if position >= start + WINDOW:
                     continue
-                for owner in (*self.owners[index], *self.also[index]):
-                    found = positions.setdefault(owner, [])
-                    if len(found) < MAX_POSITIONS:
-                        found.append(position)
+                for owner in self.owners_of[index]:
+                    owner_positions = positions.setdefault(owner, [])
+                    if len(owner_positions) < MAX_POSITIONS:
+                        owner_positions.append(position)
                     else:
                         hits.overflow.add(owner)
         return hits
