@@ -416,7 +416,11 @@ def test_ec_key_facts_are_read_from_keys_not_config() -> None:
     """Recognition never reads the configuration: find_keys takes bytes only."""
     import inspect
 
-    assert list(inspect.signature(find_keys).parameters) == ["data", "line_base", "scan"]
+    parameters = inspect.signature(find_keys).parameters
+    assert list(parameters) == ["data", "line_base", "scan", "config"]
+    from certwarden.config import Config
+
+    assert find_keys(_plain_pem(), config=Config()).keys[0].key_size == 2048  # ignored
     assert isinstance(pki.ec_key(3), ec.EllipticCurvePrivateKey)
 
 

@@ -154,8 +154,12 @@ def _finder(module: str) -> Finder:
     return finder
 
 
-def find_keys(data: bytes, *, line_base: int = 0, scan: KeyScan | None = None) -> KeyScan:
-    """Every private key in these bytes (a file, or one window of a large file)."""
+def find_keys(data: bytes, *, line_base: int = 0, scan: KeyScan | None = None,
+              config: object = None) -> KeyScan:
+    """Every private key in these bytes (a file, or one window of a large file).
+
+    `config` is accepted for older callers and ignored: recognition reads no configuration
+    (the key rules judge what it reports)."""
     scan = scan if scan is not None else KeyScan()
     scan.scan_view(View(data, line_base=line_base))
     return scan
