@@ -21,6 +21,7 @@ SPEC_RULE_IDS = {
     "cert-crl-distribution-point", "cert-subject-cn", "cert-subject-country",
     "cert-subject-org-unit", "cert-subject-org", "cert-wildcard", "cert-duplicate-cn",
     "cert-duplicate", "cert-chain", "cert-revoked", "cert-crl-unreachable", "cert-key-mismatch",
+    "cert-malformed",
     "key-unencrypted", "key-weak-encryption", "key-type", "key-size", "key-reused",
     "key-unreadable", "passphrase-charset", "passphrase-wrong", "passphrase-committed", "secret",
 }

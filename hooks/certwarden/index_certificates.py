@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from certwarden.recognition import sniff
 from certwarden.sources import IndexEntry, git, read_blobs, tracked_entries
 
-CACHE_VERSION = 2  # bump when what a record holds changes
+CACHE_VERSION = 3  # bump when what a record holds changes
 
 
 @dataclass(frozen=True)
@@ -26,28 +27,37 @@ class CertificateRecord:
     spki_fingerprint: str  # SHA-256 of the SubjectPublicKeyInfo
     wildcard_names: tuple[str, ...]  # CN or SAN DNS names containing "*"
     in_chain_file: bool  # the file also holds a CA certificate
+    subject: str = ""  # as openssl prints it
+    issuer: str = ""  # as openssl prints it
+    index: int = 0  # position in its file, 0-based
 
 
-def _records_of(path: str, data: bytes, chain_file: bool) -> list[dict[str, object]]:
-    """Parse one blob; the result is cached without its path."""
+def _records_of(path: str, data: bytes, chain_file: bool,
+                passphrase: bytes | None) -> tuple[list[dict[str, object]], bool]:
+    """Parse one blob: (records, whether the result may be cached without its path).
+
+    A result that depended on a passphrase (opened with it, or locked without it) is not
+    final: the next run may have another passphrase, or none."""
     from certwarden.recognition.certificates import load_certificates
 
-    loaded = load_certificates(data, path, passphrase=None, chain_file=chain_file)
+    loaded = load_certificates(data, path, passphrase=passphrase, chain_file=chain_file)
     certificates = [obj for obj in loaded.objects if obj.certificate is not None]
     holds_ca = any(obj.is_ca for obj in certificates)
     records: list[dict[str, object]] = []
     for obj in certificates:
         try:
             names, dns, spki, is_ca = obj.common_names, obj.dns_names, obj.spki, obj.is_ca
-        except Exception:  # malformed fields: the per-file rules report it
+            subject, issuer = obj.subject_text, obj.issuer.text()
+        except Exception:  # facts do not raise; should one all the same, skip the record
             continue
         records.append({
             "line": obj.line, "fingerprint": obj.fingerprint, "common_names": names,
             "is_ca": is_ca, "spki_fingerprint": hashlib.sha256(spki).hexdigest(),
             "wildcard_names": [n for n in names + dns if "*" in n],
-            "in_chain_file": holds_ca,
+            "in_chain_file": holds_ca, "subject": subject, "issuer": issuer,
+            "index": obj.index,
         })
-    return records
+    return records, loaded.final
 
 
 def _cache_path(root: str) -> str | None:
@@ -87,10 +97,11 @@ def certificate_entries(root: str) -> list[IndexEntry]:
             if e.mode not in ("120000", "160000") and sniff.is_certificate_name(e.path)]
 
 
-def load_index_certificates(root: str, *, max_bytes: int,
-                            chain: str | None = None) -> list[CertificateRecord]:
+def load_index_certificates(root: str, *, max_bytes: int, chain: str | None = None,
+                            passphrase_for: Callable[[str], bytes | None] | None = None
+                            ) -> list[CertificateRecord]:
     """Every certificate in the index; `chain` is the configured CA chain file, whose
-    certificates are CAs even one at a time."""
+    certificates are CAs even one at a time; `passphrase_for(path)` opens PKCS#12 bundles."""
     entries = certificate_entries(root)
     chain_path = os.path.normpath(chain) if chain else None
 
@@ -100,23 +111,28 @@ def load_index_certificates(root: str, *, max_bytes: int,
     cache_file = _cache_path(root)
     cache = _load_cache(cache_file)
     missing = [e for e in entries if cache_key(e) not in cache]
+    fresh: dict[str, list[dict[str, object]]] = {}  # this run only: not final
     if missing:
         # read_blobs yields in request order (certificate entries have no submodules)
         for entry, source in zip(missing, read_blobs(root, missing, max_bytes=max_bytes),
                                  strict=True):
-            cache[cache_key(entry)] = _records_of(source.path, source.data,
-                                                  entry.path == chain_path)
+            passphrase = passphrase_for(entry.path) if passphrase_for else None
+            parsed, final = _records_of(source.path, source.data, entry.path == chain_path,
+                                        passphrase)
+            (cache if final else fresh)[cache_key(entry)] = parsed
         live = {cache_key(e) for e in entries}
         _save_cache(cache_file, {key: value for key, value in cache.items() if key in live})
     records = []
     for entry in entries:
-        for item in cache.get(cache_key(entry), []):
+        key = cache_key(entry)
+        for item in fresh.get(key, cache.get(key, [])):
             records.append(CertificateRecord(
                 path=entry.path, line=item["line"],  # type: ignore[arg-type]
                 fingerprint=str(item["fingerprint"]),
                 common_names=tuple(item["common_names"]),  # type: ignore[arg-type]
                 is_ca=bool(item["is_ca"]), spki_fingerprint=str(item["spki_fingerprint"]),
                 wildcard_names=tuple(item["wildcard_names"]),  # type: ignore[arg-type]
-                in_chain_file=bool(item["in_chain_file"])))
+                in_chain_file=bool(item["in_chain_file"]), subject=str(item["subject"]),
+                issuer=str(item["issuer"]), index=int(item["index"])))  # type: ignore[call-overload]
     return records
 

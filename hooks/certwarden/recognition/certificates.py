@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -14,15 +15,20 @@ from cryptography.hazmat.primitives.serialization import (
     pkcs7,
     pkcs12,
 )
-from cryptography.x509.oid import NameOID
 
 from certwarden.recognition import armor, sniff
-from certwarden.recognition.der_keys import spki_der
+from certwarden.recognition import certificate_der as der_parts
+from certwarden.recognition import certificate_facts as facts
+from certwarden.recognition.pkcs12_limits import pkcs12_work
 
 
 @dataclass(frozen=True)
 class CertificateObject:
-    """One certificate or CSR, with where it sits in its file."""
+    """One certificate or CSR, with where it sits in its file, and its facts field by field.
+
+    Each fact is read on first use and never raises: a part cryptography refuses is read
+    from the raw DER where the rules need it, and listed in `malformed` (certificate_facts).
+    """
 
     kind: Literal["certificate", "csr"]
     der: bytes
@@ -37,48 +43,64 @@ class CertificateObject:
         return hashlib.sha256(self.der).hexdigest()
 
     @property
-    def subject(self) -> x509.Name:
-        if self.certificate is not None:
-            return self.certificate.subject
-        assert self.csr is not None
-        return self.csr.subject
+    def signed(self) -> x509.Certificate | x509.CertificateSigningRequest:
+        signed = self.certificate if self.certificate is not None else self.csr
+        assert signed is not None
+        return signed
 
     @property
-    def extensions(self) -> x509.Extensions:
-        if self.certificate is not None:
-            return self.certificate.extensions
-        assert self.csr is not None
-        return self.csr.extensions
+    def label(self) -> str:
+        return "certificate" if self.kind == "certificate" else "CSR"
+
+    # -- the fields, each read once ----------------------------------------------------------
+
+    @functools.cached_property
+    def raw(self) -> der_parts.RawParts | None:
+        split = der_parts.split_certificate if self.kind == "certificate" else \
+            der_parts.split_csr
+        return split(self.der)
+
+    @functools.cached_property
+    def subject(self) -> facts.SubjectFacts:
+        return facts.read_subject(self.signed, self.raw)
+
+    @functools.cached_property
+    def issuer(self) -> facts.SubjectFacts:
+        """The issuer's name (certificates only; a CSR names no issuer)."""
+        if self.certificate is None:
+            return facts.SubjectFacts(())
+        return facts.read_issuer(self.certificate, self.raw)
+
+    @property
+    def self_issued(self) -> bool:
+        """Subject and issuer are the same name (a root, or a self-signed certificate)."""
+        return self.raw is not None and self.raw.issuer == self.raw.subject
+
+    @functools.cached_property
+    def extension_facts(self) -> facts.ExtensionFacts:
+        return facts.read_extensions(self.signed, self.raw)
+
+    @functools.cached_property
+    def public_key(self) -> facts.PublicKeyFacts:
+        return facts.read_public_key(self.signed, self.raw)
+
+    @property
+    def malformed(self) -> list[facts.Malformed]:
+        """Every part that cannot be parsed, in the order openssl prints them."""
+        found = [facts.signature_mismatch(self.raw) if self.kind == "certificate" else None,
+                 self.subject.malformed, self.public_key.malformed]
+        return [m for m in found if m is not None] + self.extension_facts.malformed
+
+    # -- facts the rules judge (rules never touch cryptography's objects) --------------------
 
     @property
     def asserts_ca(self) -> bool:
-        return asserts_ca(self.extensions)
-
-    @property
-    def common_names(self) -> list[str]:
-        return [str(a.value) for a in self.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-
-    @property
-    def dns_names(self) -> list[str]:
-        """SAN DNS names."""
-        try:
-            extension = self.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        except x509.ExtensionNotFound:
-            return []
-        return list(extension.value.get_values_for_type(x509.DNSName))
-
-    @property
-    def spki(self) -> bytes:
-        signed = self.certificate if self.certificate is not None else self.csr
-        assert signed is not None
-        return spki_der(signed.public_key())
+        """basicConstraints says CA:TRUE."""
+        return self.extension_facts.ca
 
     @property
     def signs_certificates(self) -> bool:
-        try:
-            return self.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
-        except x509.ExtensionNotFound:
-            return False
+        return self.extension_facts.key_cert_sign
 
     @property
     def is_ca(self) -> bool:
@@ -90,16 +112,35 @@ class CertificateObject:
         return self.asserts_ca and (self.in_chain or self.signs_certificates)
 
     @property
-    def label(self) -> str:
-        return "certificate" if self.kind == "certificate" else "CSR"
+    def common_names(self) -> list[str]:
+        return self.subject.values(facts.ATTRIBUTE_OIDS["CN"])
 
-    # -- facts the rules judge (rules never touch cryptography's objects) --------------------
+    def subject_values(self, attribute: str) -> list[str]:
+        """Values of one subject attribute, by its openssl short name (CN, C, O, OU)."""
+        return self.subject.values(facts.ATTRIBUTE_OIDS[attribute])
 
     @property
-    def signed(self) -> x509.Certificate | x509.CertificateSigningRequest:
-        signed = self.certificate if self.certificate is not None else self.csr
-        assert signed is not None
-        return signed
+    def subject_text(self) -> str:
+        return self.subject.text()
+
+    @property
+    def dns_names(self) -> list[str]:
+        """SAN DNS names (read from the raw extension when cryptography refuses it)."""
+        return self.extension_facts.dns_names
+
+    @property
+    def crl_urls(self) -> list[str] | None:
+        """URLs of the CRL distribution points; None when the extension is absent."""
+        return self.extension_facts.crl_urls
+
+    @property
+    def crl_unreadable(self) -> bool:
+        """crlDistributionPoints is present but malformed: cert-malformed speaks for it."""
+        return self.extension_facts.crl_unreadable
+
+    @property
+    def spki(self) -> bytes:
+        return self.public_key.spki
 
     @property
     def signature_oid(self) -> str:
@@ -107,12 +148,17 @@ class CertificateObject:
 
     @property
     def public_key_type(self) -> str:
-        return key_type_name(self.signed.public_key())
+        """rsa, rsa-pss, ec, dsa, ed25519, ml-dsa-65, ... or the algorithm's dotted OID."""
+        return self.public_key.algorithm
+
+    @property
+    def public_key_label(self) -> str:
+        """The key type as a message names it: RSA, RSA-PSS, ML-KEM-768, or an OID."""
+        return facts.key_type_label(self.public_key.algorithm)
 
     @property
     def public_key_size(self) -> int | None:
-        size = getattr(self.signed.public_key(), "key_size", None)
-        return size if isinstance(size, int) else None
+        return self.public_key.size
 
     @property
     def not_before(self) -> datetime:
@@ -124,42 +170,15 @@ class CertificateObject:
         assert self.certificate is not None
         return self.certificate.not_valid_after_utc
 
-    @property
-    def crl_urls(self) -> list[str] | None:
-        """URLs of the CRL distribution points; None when the extension is absent."""
-        try:
-            points = self.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-        except x509.ExtensionNotFound:
-            return None
-        return [name.value for point in points for name in (point.full_name or [])
-                if isinstance(name, x509.UniformResourceIdentifier)]
-
-    def subject_values(self, attribute: str) -> list[str]:
-        """Values of one subject attribute, by its openssl short name (CN, C, O, OU)."""
-        oid = SUBJECT_ATTRIBUTES[attribute]
-        return [str(a.value) for a in self.subject.get_attributes_for_oid(oid)]
-
-
-SUBJECT_ATTRIBUTES = {"CN": NameOID.COMMON_NAME, "C": NameOID.COUNTRY_NAME,
-                      "O": NameOID.ORGANIZATION_NAME, "OU": NameOID.ORGANIZATIONAL_UNIT_NAME}
-
 
 def key_type_name(key: object) -> str:
-    """rsa, ec, dsa, ed25519, ed448 or unknown."""
+    """rsa, ec, dsa, ed25519, ed448 or unknown (for a loaded key object)."""
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
     kinds: list[tuple[type, str]] = [
         (rsa.RSAPublicKey, "rsa"), (ec.EllipticCurvePublicKey, "ec"), (dsa.DSAPublicKey, "dsa"),
         (ed25519.Ed25519PublicKey, "ed25519"), (ed448.Ed448PublicKey, "ed448")]
     return next((name for cls, name in kinds if isinstance(key, cls)), "unknown")
-
-
-def asserts_ca(extensions: x509.Extensions) -> bool:
-    """basicConstraints says CA:TRUE."""
-    try:
-        return bool(extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
 
 
 @dataclass(frozen=True)
@@ -173,7 +192,15 @@ class CertificateFile:
     objects: list[CertificateObject] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
     holds_key: bool = False  # a private key is the key rules' business, not ours
-    encrypted_bundle: bool = False  # PKCS#12 we hold no passphrase for
+    encrypted_bundle: bool = False  # PKCS#12 that neither no password nor ours opens
+    bundle_refused: str | None = None  # PKCS#12 not opened: why (work over the limits)
+    opened_with_passphrase: bool = False  # the result depends on the configured passphrase
+
+    @property
+    def final(self) -> bool:
+        """The same bytes always give this result (no passphrase involved): cacheable."""
+        return not (self.encrypted_bundle or self.opened_with_passphrase
+                    or self.bundle_refused)
 
 
 def _certificate(der: bytes, line: int | None, index: int) -> CertificateObject:
@@ -185,24 +212,51 @@ def _csr(der: bytes, line: int | None, index: int) -> CertificateObject:
     return CertificateObject("csr", der, line, index, csr=x509.load_der_x509_csr(der))
 
 
-def _from_pkcs7(der: bytes, line: int | None, start: int) -> list[CertificateObject]:
-    certificates = pkcs7.load_der_pkcs7_certificates(der)
-    return [
-        CertificateObject("certificate", cert.public_bytes(Encoding.DER), line, start + offset,
-                          certificate=cert)
-        for offset, cert in enumerate(certificates)
-    ]
+def _pkcs7_certificate_ders(der: bytes) -> list[bytes] | None:
+    """Each certificate's DER inside PKCS#7 SignedData, for when one spoils the whole load."""
+    from asn1crypto import cms
+
+    try:
+        info = cms.ContentInfo.load(der, strict=False)
+        if info["content_type"].native != "signed_data":
+            return None
+        return [choice.chosen.dump() for choice in info["content"]["certificates"]]
+    except Exception:  # asn1crypto raises many types on garbage
+        return None
 
 
-def _load_block(block: armor.ArmoredBlock, index: int) -> list[CertificateObject]:
+def _from_pkcs7(der: bytes, line: int | None, found: CertificateFile) -> None:
+    try:
+        certificates = pkcs7.load_der_pkcs7_certificates(der)
+    except ValueError:
+        ders = _pkcs7_certificate_ders(der)
+        if not ders:
+            raise
+        for position, one in enumerate(ders, 1):
+            try:
+                found.objects.append(_certificate(one, line, len(found.objects)))
+            except ValueError:
+                found.unreadable.append(Unreadable(
+                    line, f"certificate {position} of the PKCS#7 bundle is not a valid "
+                          "certificate"))
+        return
+    for cert in certificates:
+        found.objects.append(CertificateObject(
+            "certificate", cert.public_bytes(Encoding.DER), line, len(found.objects),
+            certificate=cert))
+
+
+def _load_block(block: armor.ArmoredBlock, found: CertificateFile) -> None:
     assert block.der is not None
+    index = len(found.objects)
     if block.label in sniff.CERTIFICATE_LABELS:
         # TRUSTED CERTIFICATE appends OpenSSL trust data after the certificate.
         length = armor.der_element_length(block.der) or len(block.der)
-        return [_certificate(block.der[:length], block.line, index)]
-    if block.label in sniff.CSR_LABELS:
-        return [_csr(block.der, block.line, index)]
-    return _from_pkcs7(block.der, block.line, index)
+        found.objects.append(_certificate(block.der[:length], block.line, index))
+    elif block.label in sniff.CSR_LABELS:
+        found.objects.append(_csr(block.der, block.line, index))
+    else:
+        _from_pkcs7(block.der, block.line, found)
 
 
 def _load_pem(data: bytes, found: CertificateFile) -> None:
@@ -221,7 +275,7 @@ def _load_pem(data: bytes, found: CertificateFile) -> None:
                 block.line, f"the {block.label} block is not valid base64"))
             continue
         try:
-            found.objects.extend(_load_block(block, len(found.objects)))
+            _load_block(block, found)
         except ValueError:
             found.unreadable.append(Unreadable(
                 block.line, f"the {block.label} block is not a valid {block.label.lower()}"))
@@ -229,13 +283,20 @@ def _load_pem(data: bytes, found: CertificateFile) -> None:
 
 def _load_pkcs12(data: bytes, passphrase: bytes | None, found: CertificateFile) -> bool:
     """True when the data is PKCS#12 (opened or not)."""
-    passwords: list[bytes | None] = [None, b""]
-    if passphrase:
-        passwords.append(passphrase)
+    work = pkcs12_work(data)
+    if work is None:
+        return False
+    refusal = work.refusal()
+    if refusal is not None:
+        found.bundle_refused = refusal
+        return True
+    # The configured passphrase first: each failed attempt costs a MAC derivation.
+    passwords: list[bytes | None] = [passphrase] if passphrase else []
+    passwords += [None, b""]
     for password in passwords:
         try:
             bundle = pkcs12.load_pkcs12(data, password)
-        except ValueError:
+        except Exception:  # wrong password, or a scheme the loader refuses
             continue
         certificates = [c.certificate for c in
                         ([bundle.cert] if bundle.cert else []) + list(bundle.additional_certs)]
@@ -244,22 +305,10 @@ def _load_pkcs12(data: bytes, passphrase: bytes | None, found: CertificateFile) 
                 "certificate", cert.public_bytes(Encoding.DER), None, len(found.objects),
                 certificate=cert))
         found.holds_key = bundle.key is not None
+        found.opened_with_passphrase = password is passphrase and bool(passphrase)
         return True
-    if _looks_like_pkcs12(data):
-        found.encrypted_bundle = True
-        return True
-    return False
-
-
-def _looks_like_pkcs12(data: bytes) -> bool:
-    from asn1crypto import pkcs12 as asn1_pkcs12  # only for bundles we cannot open
-
-    try:
-        pfx = asn1_pkcs12.Pfx.load(data, strict=False)
-        return pfx["version"].native in ("v3", 3) and pfx["auth_safe"]["content_type"].native in (
-            "data", "signed_data")
-    except Exception:  # asn1crypto raises many types on garbage
-        return False
+    found.encrypted_bundle = True
+    return True
 
 
 def _holds_der_key(data: bytes) -> bool:
@@ -289,12 +338,12 @@ def _load_der(data: bytes, path: str, passphrase: bytes | None, found: Certifica
         except ValueError:
             pass
     try:
-        found.objects.extend(_from_pkcs7(data, None, 0))
+        _from_pkcs7(data, None, found)
         return
     except ValueError:
         pass
     if _holds_der_key(data) or _load_pkcs12(data, passphrase, found):
-        found.holds_key = found.holds_key or not found.encrypted_bundle
+        found.holds_key = found.holds_key or not (found.encrypted_bundle or found.bundle_refused)
         return
     found.unreadable.append(Unreadable(None, "DER data that is not a certificate, CSR, "
                                              "PKCS#7 or PKCS#12 bundle"))

@@ -1,0 +1,194 @@
+"""The raw DER parts of a certificate or CSR that cryptography loaded but may refuse to
+interpret: the two signature algorithm fields, the subject, the public key and each
+extension as bytes. Nothing here judges; certificate_facts reads meaning from the parts.
+
+A small definite-length TLV reader of our own: cryptography has already checked the outer
+framing when it loaded the object, and this runs for every certificate of a bundle, so
+it stays cheaper than a general ASN.1 library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Tag bytes (class and constructed bits included) of the elements read here.
+SEQUENCE, SET, BOOLEAN, INTEGER, OCTET_STRING, BIT_STRING, OID = (
+    0x30, 0x31, 0x01, 0x02, 0x04, 0x03, 0x06)
+VERSION, EXTENSIONS, CSR_ATTRIBUTES = 0xA0, 0xA3, 0xA0
+EXTENSION_REQUEST = "1.2.840.113549.1.9.14"
+
+
+@dataclass(frozen=True)
+class Tlv:
+    tag: int
+    start: int  # offset of the tag byte
+    content: int  # offset of the first content byte
+    end: int  # offset just past the element
+
+
+def read_tlv(data: bytes, offset: int = 0, limit: int | None = None) -> Tlv | None:
+    """The element at `offset`, or None when its header or length does not fit."""
+    limit = len(data) if limit is None else limit
+    if offset + 2 > limit:
+        return None
+    tag, first = data[offset], data[offset + 1]
+    if tag & 0x1F == 0x1F:  # multi-byte tag numbers: none of ours use them
+        return None
+    if first < 0x80:
+        length, header = first, 2
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or offset + 2 + count > limit:
+            return None
+        length = int.from_bytes(data[offset + 2:offset + 2 + count], "big")
+        header = 2 + count
+    end = offset + header + length
+    if end > limit:
+        return None
+    return Tlv(tag, offset, offset + header, end)
+
+
+def children(data: bytes, parent: Tlv) -> list[Tlv] | None:
+    """The elements inside a constructed element, or None when they do not tile it."""
+    found = []
+    offset = parent.content
+    while offset < parent.end:
+        child = read_tlv(data, offset, parent.end)
+        if child is None:
+            return None
+        found.append(child)
+        offset = child.end
+    return found
+
+
+def decode_oid(body: bytes) -> str | None:
+    """Dotted form of an OBJECT IDENTIFIER's content bytes."""
+    if not body or body[-1] & 0x80:
+        return None
+    arcs: list[int] = []
+    value = 0
+    for byte in body:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    first = arcs[0]
+    head = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
+    return ".".join(str(arc) for arc in head + arcs[1:])
+
+
+def oid_at(data: bytes, element: Tlv) -> str | None:
+    if element.tag != OID:
+        return None
+    return decode_oid(data[element.content:element.end])
+
+
+def algorithm_oid(algorithm_der: bytes) -> str | None:
+    """The OID of an AlgorithmIdentifier."""
+    outer = read_tlv(algorithm_der)
+    inner = children(algorithm_der, outer) if outer and outer.tag == SEQUENCE else None
+    return oid_at(algorithm_der, inner[0]) if inner else None
+
+
+@dataclass(frozen=True)
+class RawExtension:
+    oid: str
+    critical: bool
+    value: bytes  # the extnValue OCTET STRING's content
+    der: bytes  # the whole Extension
+
+
+@dataclass(frozen=True)
+class RawParts:
+    outer_signature: bytes  # signatureAlgorithm
+    inner_signature: bytes | None  # tbsCertificate.signature (CSRs have none)
+    subject: bytes  # the Name
+    spki: bytes  # SubjectPublicKeyInfo
+    extensions: tuple[RawExtension, ...] | None  # None: present but not readable
+    issuer: bytes | None = None  # the Name (CSRs have none)
+
+
+def _extension(data: bytes, element: Tlv) -> RawExtension | None:
+    parts = children(data, element) if element.tag == SEQUENCE else None
+    if not parts or len(parts) not in (2, 3):
+        return None
+    identifier = oid_at(data, parts[0])
+    critical = len(parts) == 3 and parts[1].tag == BOOLEAN and \
+        data[parts[1].content:parts[1].end] != b"\x00"
+    value = parts[-1]
+    if identifier is None or value.tag != OCTET_STRING:
+        return None
+    return RawExtension(identifier, critical, data[value.content:value.end],
+                        data[element.start:element.end])
+
+
+def _extension_list(data: bytes, sequence: Tlv | None) -> tuple[RawExtension, ...] | None:
+    items = children(data, sequence) if sequence and sequence.tag == SEQUENCE else None
+    if items is None:
+        return None
+    found = [_extension(data, item) for item in items]
+    if any(item is None for item in found):
+        return None
+    return tuple(item for item in found if item is not None)
+
+
+def split_certificate(der: bytes) -> RawParts | None:
+    outer = read_tlv(der)
+    top = children(der, outer) if outer and outer.tag == SEQUENCE else None
+    if not top or len(top) != 3 or top[0].tag != SEQUENCE:
+        return None
+    fields = children(der, top[0])
+    if fields is None:
+        return None
+    if fields and fields[0].tag == VERSION:
+        fields = fields[1:]
+    # serial, signature, issuer, validity, subject, spki, [1], [2], [3]
+    if len(fields) < 6:
+        return None
+    extensions: tuple[RawExtension, ...] | None = ()
+    for extra in fields[6:]:
+        if extra.tag == EXTENSIONS:
+            wrapped = children(der, extra)
+            extensions = _extension_list(der, wrapped[0] if wrapped else None)
+    def part(element: Tlv) -> bytes:
+        return der[element.start:element.end]
+
+    return RawParts(part(top[1]), part(fields[1]), part(fields[4]), part(fields[5]),
+                    extensions, part(fields[2]))
+
+
+def split_csr(der: bytes) -> RawParts | None:
+    outer = read_tlv(der)
+    top = children(der, outer) if outer and outer.tag == SEQUENCE else None
+    if not top or len(top) != 3 or top[0].tag != SEQUENCE:
+        return None
+    fields = children(der, top[0])  # version, subject, spki, [0] attributes
+    if fields is None or len(fields) < 3:
+        return None
+    extensions: tuple[RawExtension, ...] | None = ()
+    if len(fields) > 3 and fields[3].tag == CSR_ATTRIBUTES:
+        for attribute in children(der, fields[3]) or []:
+            parts = children(der, attribute) if attribute.tag == SEQUENCE else None
+            if not parts or len(parts) != 2 or oid_at(der, parts[0]) != EXTENSION_REQUEST:
+                continue
+            values = children(der, parts[1]) if parts[1].tag == SET else None
+            extensions = _extension_list(der, values[0] if values else None)
+    return RawParts(der[top[1].start:top[1].end], None,
+                    der[fields[1].start:fields[1].end], der[fields[2].start:fields[2].end],
+                    extensions)
+
+
+def elements(data: bytes) -> list[Tlv] | None:
+    """The children of the constructed element that `data` is."""
+    outer = read_tlv(data)
+    return children(data, outer) if outer is not None and outer.tag & 0x20 else None
+
+
+# -- DER writing, for wrapping one extension in a certificate cryptography will read -------
+
+def encode(tag: int, content: bytes) -> bytes:
+    length = len(content)
+    if length < 0x80:
+        return bytes((tag, length)) + content
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(size))) + size + content

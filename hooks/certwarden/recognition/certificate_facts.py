@@ -1,0 +1,432 @@
+"""Facts of one certificate or CSR, field by field: each a value, or Malformed (why).
+
+cryptography loads a certificate eagerly but interprets its subject, public key and
+extensions on first use, and refuses a whole field (all the extensions at once) when one
+part is odd. Here each field is read on its own; where cryptography refuses, the raw
+DER (certificate_der) still gives what the rules need (the CN, the SAN DNS names, the CA
+flag), and the refused part becomes a Malformed fact that cert-malformed reports. Reading
+a fact never raises: no malformed input ends in an internal error (docs/policy.md).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+
+from certwarden.config import SIGNATURE_ALGORITHM_NAMES
+from certwarden.recognition import certificate_der as der
+from certwarden.recognition.der_keys import spki_der
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A part of a certificate that cannot be parsed, and why, in words users know."""
+
+    part: str  # e.g. subjectAltName, subject, public key, signatureAlgorithm
+    message: str
+
+
+# -- names as openssl prints them -----------------------------------------------------------
+
+EXTENSION_NAMES = {
+    "2.5.29.9": "subjectDirectoryAttributes", "2.5.29.14": "subjectKeyIdentifier",
+    "2.5.29.15": "keyUsage", "2.5.29.16": "privateKeyUsagePeriod",
+    "2.5.29.17": "subjectAltName", "2.5.29.18": "issuerAltName",
+    "2.5.29.19": "basicConstraints", "2.5.29.30": "nameConstraints",
+    "2.5.29.31": "crlDistributionPoints", "2.5.29.32": "certificatePolicies",
+    "2.5.29.33": "policyMappings", "2.5.29.35": "authorityKeyIdentifier",
+    "2.5.29.36": "policyConstraints", "2.5.29.37": "extendedKeyUsage",
+    "2.5.29.46": "freshestCRL", "2.5.29.54": "inhibitAnyPolicy",
+    "1.3.6.1.5.5.7.1.1": "authorityInfoAccess", "1.3.6.1.5.5.7.1.11": "subjectInfoAccess",
+    "1.3.6.1.5.5.7.1.24": "tlsfeature", "1.3.6.1.5.5.7.48.1.5": "noCheck",
+    "1.3.6.1.4.1.11129.2.4.2": "ct_precert_scts (signed certificate timestamps)",
+    "1.3.6.1.4.1.11129.2.4.3": "ct_precert_poison",
+    "1.3.6.1.4.1.11129.2.4.5": "ct_cert_scts (signed certificate timestamps)",
+    "2.16.840.1.113730.1.1": "nsCertType", "2.16.840.1.113730.1.13": "nsComment",
+}
+
+ATTRIBUTE_NAMES = {
+    "2.5.4.3": "CN", "2.5.4.4": "SN", "2.5.4.5": "serialNumber", "2.5.4.6": "C",
+    "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.9": "street", "2.5.4.10": "O", "2.5.4.11": "OU",
+    "2.5.4.12": "title", "2.5.4.13": "description", "2.5.4.15": "businessCategory",
+    "2.5.4.17": "postalCode", "2.5.4.18": "postOfficeBox", "2.5.4.41": "name",
+    "2.5.4.42": "GN", "2.5.4.43": "initials", "2.5.4.44": "generationQualifier",
+    "2.5.4.46": "dnQualifier", "2.5.4.65": "pseudonym", "2.5.4.97": "organizationIdentifier",
+    "0.9.2342.19200300.100.1.1": "UID", "0.9.2342.19200300.100.1.25": "DC",
+    "1.2.840.113549.1.9.1": "emailAddress", "1.2.840.113549.1.9.2": "unstructuredName",
+    "1.3.6.1.4.1.311.60.2.1.1": "jurisdictionL", "1.3.6.1.4.1.311.60.2.1.2": "jurisdictionST",
+    "1.3.6.1.4.1.311.60.2.1.3": "jurisdictionC",
+}
+ATTRIBUTE_OIDS = {name: oid for oid, name in ATTRIBUTE_NAMES.items()}
+
+# SubjectPublicKeyInfo algorithms, named as the policy's key types (config.KEY_TYPES).
+KEY_ALGORITHMS = {
+    "1.2.840.113549.1.1.1": "rsa",
+    "1.2.840.113549.1.1.10": "rsa-pss",  # an RSA key restricted to RSASSA-PSS signatures
+    "1.2.840.10045.2.1": "ec", "1.2.840.10040.4.1": "dsa", "1.2.840.10046.2.1": "dh",
+    "1.3.101.110": "x25519", "1.3.101.111": "x448",
+    "1.3.101.112": "ed25519", "1.3.101.113": "ed448",
+    "2.16.840.1.101.3.4.3.17": "ml-dsa-44", "2.16.840.1.101.3.4.3.18": "ml-dsa-65",
+    "2.16.840.1.101.3.4.3.19": "ml-dsa-87",
+    "2.16.840.1.101.3.4.4.1": "ml-kem-512", "2.16.840.1.101.3.4.4.2": "ml-kem-768",
+    "2.16.840.1.101.3.4.4.3": "ml-kem-1024",
+    **{f"2.16.840.1.101.3.4.3.{20 + index}": f"slh-dsa-{variant}"
+       for index, variant in enumerate(
+           f"{hash_}-{bits}{speed}" for hash_ in ("sha2", "shake") for bits in (128, 192, 256)
+           for speed in "sf")},
+}
+
+
+def extension_name(oid: str) -> str:
+    return EXTENSION_NAMES.get(oid, f"extension {oid}")
+
+
+def attribute_name(oid: str) -> str:
+    return ATTRIBUTE_NAMES.get(oid, oid)
+
+
+def key_type_label(name: str) -> str:
+    """How a key type reads in a message: RSA, RSA-PSS, ML-KEM-768, SLH-DSA-SHA2-128s,
+    or the dotted OID of an algorithm without a name."""
+    if not name[:1].isalpha():
+        return name
+    if name.startswith("slh-dsa-"):  # FIPS 205 spells the s/f (small/fast) suffix lower case
+        return name[:-1].upper() + name[-1]
+    return name.upper()
+
+
+def signature_name(algorithm_der: bytes) -> str:
+    oid = der.algorithm_oid(algorithm_der) or "an unreadable algorithm"
+    return SIGNATURE_ALGORITHM_NAMES.get(oid, oid)
+
+
+# -- subject ---------------------------------------------------------------------------------
+
+Rdn = tuple[tuple[str, str], ...]  # (attribute OID, value) in file order
+
+
+@dataclass(frozen=True)
+class SubjectFacts:
+    rdns: tuple[Rdn, ...]
+    malformed: Malformed | None = None
+
+    def values(self, oid: str) -> list[str]:
+        return [value for rdn in self.rdns for attribute, value in rdn if attribute == oid]
+
+    def text(self) -> str:
+        """As openssl prints a name: `C = US, O = Example Corp, CN = sensor1...`."""
+        return ", ".join(" + ".join(f"{attribute_name(oid)} = {value}" for oid, value in rdn)
+                         for rdn in self.rdns if rdn) or "(empty)"
+
+
+def _attribute_text(value: object) -> str:
+    return value if isinstance(value, str) else bytes(value).hex()  # type: ignore[call-overload]
+
+
+_STRING_CODECS = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii", 0x1A: "ascii", 0x12: "ascii",
+                  0x14: "latin-1", 0x1E: "utf-16-be", 0x1C: "utf-32-be"}
+
+
+def _raw_string(data: bytes, element: der.Tlv) -> str:
+    body = data[element.content:element.end]
+    codec = _STRING_CODECS.get(element.tag)
+    return body.decode(codec, "replace") if codec else "#" + body.hex()
+
+
+def _raw_rdns(name: bytes) -> list[list[tuple[str, str]]] | None:
+    rdns = []
+    for rdn in der.elements(name) or []:
+        attributes = []
+        for pair in (der.children(name, rdn) or []) if rdn.tag == der.SET else []:
+            parts = der.children(name, pair) if pair.tag == der.SEQUENCE else None
+            oid = der.oid_at(name, parts[0]) if parts and len(parts) == 2 else None
+            if parts is None or oid is None:
+                return None
+            attributes.append((oid, _raw_string(name, parts[1])))
+        rdns.append(attributes)
+    return rdns
+
+
+def _subject_problem(rdns: list[list[tuple[str, str]]], refused: Exception) -> str:
+    for position, rdn in enumerate(rdns, 1):
+        if not rdn:
+            return f"RDN {position} (relative distinguished name) is empty"
+        repeated = {pair for pair in rdn if rdn.count(pair) > 1}
+        if repeated:
+            oid, value = sorted(repeated)[0]
+            return f"RDN {position} holds {attribute_name(oid)}={value} twice"
+    return str(refused) or type(refused).__name__
+
+
+def read_subject(signed: x509.Certificate | x509.CertificateSigningRequest,
+                 raw: der.RawParts | None) -> SubjectFacts:
+    return _read_name(lambda: signed.subject, raw.subject if raw is not None else None,
+                      "subject")
+
+
+def read_issuer(certificate: x509.Certificate, raw: der.RawParts | None) -> SubjectFacts:
+    return _read_name(lambda: certificate.issuer, raw.issuer if raw is not None else None,
+                      "issuer")
+
+
+def _read_name(name: Callable[[], x509.Name], raw: bytes | None, part: str) -> SubjectFacts:
+    try:
+        return SubjectFacts(tuple(
+            tuple((attribute.oid.dotted_string, _attribute_text(attribute.value))
+                  for attribute in rdn) for rdn in name().rdns))
+    except Exception as refused:  # cryptography refuses the whole name
+        rdns = _raw_rdns(raw) if raw is not None else None
+        if rdns is None:
+            return SubjectFacts((), Malformed(part, f"{part} could not be parsed: {refused}"))
+        problem = _subject_problem(rdns, refused)
+        return SubjectFacts(tuple(tuple(rdn) for rdn in rdns),
+                            Malformed(part, f"{part} could not be parsed: {problem}"))
+
+
+# -- extensions ------------------------------------------------------------------------------
+
+BASIC_CONSTRAINTS, KEY_USAGE, SAN, CRL_DP, NAME_CONSTRAINTS = (
+    "2.5.29.19", "2.5.29.15", "2.5.29.17", "2.5.29.31", "2.5.29.30")
+
+
+@dataclass
+class ExtensionFacts:
+    """What the rules read from the extensions, and what could not be parsed."""
+
+    present: list[str] = field(default_factory=list)  # OIDs, in file order
+    ca: bool = False  # basicConstraints cA
+    key_cert_sign: bool = False
+    dns_names: list[str] = field(default_factory=list)  # SAN DNS names
+    crl_urls: list[str] | None = None  # None: no crlDistributionPoints
+    crl_unreadable: bool = False  # crlDistributionPoints present but malformed
+    malformed: list[Malformed] = field(default_factory=list)
+
+    def take(self, extension: x509.Extension[x509.ExtensionType]) -> None:
+        """Note what the rules need from one extension cryptography parsed."""
+        value = extension.value
+        if isinstance(value, x509.BasicConstraints):
+            self.ca = self.ca or value.ca
+        elif isinstance(value, x509.KeyUsage):
+            self.key_cert_sign = self.key_cert_sign or value.key_cert_sign
+        elif isinstance(value, x509.SubjectAlternativeName):
+            self.dns_names += value.get_values_for_type(x509.DNSName)
+        elif isinstance(value, x509.CRLDistributionPoints):
+            self.crl_urls = (self.crl_urls or []) + [
+                name.value for point in value for name in (point.full_name or [])
+                if isinstance(name, x509.UniformResourceIdentifier)]
+
+
+def _template(extension: bytes) -> bytes:
+    """A minimal certificate holding only this extension: cryptography parses extensions
+    only as part of a certificate, and this is how to ask about one at a time."""
+    e = der.encode
+    algorithm = e(0x30, bytes.fromhex("06092a864886f70d01010b0500"))
+    validity = e(0x30, e(0x17, b"250101000000Z") * 2)
+    spki = e(0x30, e(0x30, bytes.fromhex("06032b6570")) + e(0x03, bytes(33)))
+    tbs = e(0x30, e(0xA0, b"\x02\x01\x02") + b"\x02\x01\x01" + algorithm + e(0x30, b"")
+            + validity + e(0x30, b"") + spki + e(0xA3, e(0x30, extension)))
+    return e(0x30, tbs + algorithm + e(0x03, bytes(65)))
+
+
+def parse_extension(raw: der.RawExtension) -> x509.Extension[x509.ExtensionType]:
+    """One extension, parsed by cryptography on its own (raises what cryptography raises)."""
+    extension: x509.Extension[x509.ExtensionType] = x509.load_der_x509_certificate(
+        _template(raw.der)).extensions[0]
+    return extension
+
+
+_UNIVERSAL_TYPES = {1: "BOOLEAN", 2: "INTEGER", 3: "BIT STRING", 4: "OCTET STRING", 5: "NULL",
+                    6: "OBJECT IDENTIFIER", 10: "ENUMERATED", 12: "UTF8String", 16: "SEQUENCE",
+                    17: "SET", 19: "PrintableString", 22: "IA5String", 23: "UTCTime",
+                    24: "GeneralizedTime", 30: "BMPString"}
+_PARSE_KINDS = {"InvalidValue": "holds an invalid value", "ShortData": "is truncated",
+                "ExtraData": "has extra data after its end", "InvalidLength": "has an invalid "
+                "length", "IntegerOverflow": "holds an integer too large to read",
+                "EncodedDefault": "encodes a DEFAULT value, which DER forbids",
+                "InvalidSetOrdering": "holds a SET whose elements are not in DER order",
+                "InvalidTag": "holds an invalid tag", "OidTooLong": "holds an OID too long to "
+                "read", "UnknownDefinedBy": "holds a value of an unknown type"}
+
+
+def _parse_error(text: str) -> str:
+    """cryptography's ParseError { kind: ..., location: [...] } in words."""
+    kind = re.search(r"kind: (\w+)", text)
+    where = re.findall(r'"([^"]+)"', text)
+    place = f" in {where[-1].replace('::', '.')}" if where else ""
+    name = kind.group(1) if kind else ""
+    if name == "UnexpectedTag":
+        tag = re.search(r"value: (\d+), constructed: \w+, class: (\w+)", text)
+        if tag and tag.group(2) == "Universal":
+            found = _UNIVERSAL_TYPES.get(int(tag.group(1)), f"tag {tag.group(1)}")
+        else:
+            found = f"[{tag.group(1)}] ({tag.group(2).lower()})" if tag else "element"
+        return f"unexpected {found}{place}"
+    if name == "InvalidSize":
+        size = re.search(r"min: (\d+).*actual: (\d+)", text)
+        if size and size.group(2) == "0":
+            return f"it is empty{place} (at least {size.group(1)} entry is required)"
+        return f"wrong number of entries{place}"
+    return f"it {_PARSE_KINDS.get(name, 'is not valid DER')}{place}"
+
+
+_GENERAL_NAME_TYPES = {0xA3: "x400Address", 0xA5: "ediPartyName"}
+
+
+def _unsupported_general_names(value: bytes) -> str:
+    found = {_GENERAL_NAME_TYPES[element.tag] for element in der.elements(value) or []
+             if element.tag in _GENERAL_NAME_TYPES}
+    return " and ".join(sorted(found)) or "x400Address or ediPartyName"
+
+
+def _bad_ip_masks(value: bytes) -> list[str]:
+    """`address/mask` of each IP name constraint whose mask is not a CIDR prefix."""
+    bad = []
+    for subtrees in der.elements(value) or []:
+        for subtree in der.children(value, subtrees) or []:
+            parts = der.children(value, subtree)
+            base = parts[0] if parts else None
+            if base is None or base.tag != 0x87 or base.end - base.content not in (8, 32):
+                continue
+            body = value[base.content:base.end]
+            half = len(body) // 2
+            mask = int.from_bytes(body[half:], "big")
+            inverted = ~mask & ((1 << (8 * half)) - 1)
+            if inverted & (inverted + 1):  # the ones are not one leading run
+                address = ipaddress.ip_address(body[:half])
+                bad.append(f"{address}/{ipaddress.ip_address(body[half:])}")
+    return bad
+
+
+def extension_problem(raw: der.RawExtension, refused: Exception) -> str:
+    text = str(refused)
+    if type(refused).__name__ == "UnsupportedGeneralNameType":
+        return f"unsupported general name {_unsupported_general_names(raw.value)}"
+    if "ParseError" in text:
+        return _parse_error(text)
+    if text == "Invalid netmask":
+        masks = _bad_ip_masks(raw.value)
+        which = f" ({', '.join(masks)})" if masks else ""
+        return f"an IP address constraint{which} has a mask that is not a CIDR prefix"
+    if "must not contain the '*'" in text:
+        return "a DNS name constraint holds '*': name constraints are domain names, " \
+               "not wildcards"
+    if text == "path_length must be None when ca is False":
+        return "CA:FALSE with a path length (pathLenConstraint is only allowed with CA:TRUE)"
+    if "SCT" in text:
+        return f"the signed certificate timestamp (SCT) list is malformed: {text.lower()}"
+    return text or type(refused).__name__
+
+
+def _raw_facts(raw: der.RawExtension, facts: ExtensionFacts) -> None:
+    """What the rules need, read from an extension cryptography refused."""
+    value = raw.value
+    items = der.elements(value)
+    if raw.oid == BASIC_CONSTRAINTS and items and items[0].tag == der.BOOLEAN:
+        facts.ca = facts.ca or value[items[0].content:items[0].end] != b"\x00"
+    elif raw.oid == KEY_USAGE:
+        bits = der.read_tlv(value)
+        if bits is not None and bits.tag == der.BIT_STRING and bits.end - bits.content > 1:
+            facts.key_cert_sign = facts.key_cert_sign or bool(value[bits.content + 1] & 0x04)
+    elif raw.oid == SAN:
+        facts.dns_names += [value[item.content:item.end].decode("ascii", "replace")
+                            for item in items or [] if item.tag == 0x82]
+    elif raw.oid == CRL_DP:
+        facts.crl_unreadable = True
+
+
+def read_extensions(signed: x509.Certificate | x509.CertificateSigningRequest,
+                    raw: der.RawParts | None) -> ExtensionFacts:
+    facts = ExtensionFacts()
+    try:
+        extensions = signed.extensions
+    except Exception as refused:  # one odd extension: cryptography refuses them all
+        return _one_by_one(raw, refused)
+    for extension in extensions:
+        facts.present.append(extension.oid.dotted_string)
+        facts.take(extension)
+    return facts
+
+
+def _one_by_one(raw: der.RawParts | None, refused: Exception) -> ExtensionFacts:
+    facts = ExtensionFacts()
+    if raw is None or raw.extensions is None:
+        facts.malformed.append(Malformed("extensions", "the extensions could not be parsed: "
+                                                       f"{refused}"))
+        return facts
+    oids = [extension.oid for extension in raw.extensions]
+    facts.present = list(dict.fromkeys(oids))
+    for oid in facts.present:
+        if oids.count(oid) > 1:
+            name = extension_name(oid)
+            facts.malformed.append(Malformed(name, f"{name} could not be parsed: duplicate "
+                                                   f"extension, it appears {oids.count(oid)} "
+                                                   "times (each extension may appear once)"))
+    for extension in raw.extensions:
+        try:
+            facts.take(parse_extension(extension))
+        except Exception as problem:
+            name = extension_name(extension.oid)
+            facts.malformed.append(Malformed(
+                name, f"{name} could not be parsed: {extension_problem(extension, problem)}"))
+            _raw_facts(extension, facts)
+    if not facts.malformed:  # refused as a whole, though each part reads on its own
+        facts.malformed.append(Malformed("extensions", "the extensions could not be parsed: "
+                                                       f"{refused}"))
+    return facts
+
+
+# -- public key ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PublicKeyFacts:
+    algorithm: str  # a KEY_ALGORITHMS name, or the dotted OID
+    size: int | None
+    spki: bytes  # as cryptography encodes the key; the raw bytes when it cannot read it
+    malformed: Malformed | None = None
+
+
+def read_public_key(signed: x509.Certificate | x509.CertificateSigningRequest,
+                    raw: der.RawParts | None) -> PublicKeyFacts:
+    raw_spki = raw.spki if raw is not None else b""
+    try:  # CSRs have it too, though their type stubs do not say so
+        oid = str(getattr(signed, "public_key_algorithm_oid").dotted_string)  # noqa: B009
+    except Exception:
+        parts = der.elements(raw_spki) or []
+        oid = (der.algorithm_oid(raw_spki[parts[0].start:parts[0].end]) if parts else None) or ""
+    algorithm = KEY_ALGORITHMS.get(oid, oid or "unknown")
+    label = key_type_label(algorithm)
+    try:
+        key = signed.public_key()
+    except UnsupportedAlgorithm:
+        return PublicKeyFacts(algorithm, None, raw_spki, Malformed(
+            "public key", f"public key could not be parsed: the algorithm {label}"
+                          f"{f' ({oid})' if label != oid else ''} is not supported"))
+    except Exception as refused:
+        detail = str(refused).lower().rstrip(".")
+        detail = "" if detail in ("", "invalid key") else f" ({detail})"
+        return PublicKeyFacts(algorithm, None, raw_spki, Malformed(
+            "public key", f"public key could not be parsed: the {label} key is invalid{detail}"))
+    size = getattr(key, "key_size", None)
+    try:
+        encoded = spki_der(key)
+    except Exception:  # a key type cryptography reads but will not write back
+        encoded = raw_spki
+    return PublicKeyFacts(algorithm, size if isinstance(size, int) else None, encoded)
+
+
+# -- signature algorithm ---------------------------------------------------------------------
+
+def signature_mismatch(raw: der.RawParts | None) -> Malformed | None:
+    """RFC 5280 4.1.1.2: signatureAlgorithm must equal tbsCertificate.signature."""
+    if raw is None or raw.inner_signature is None or raw.inner_signature == raw.outer_signature:
+        return None
+    outer, inner = signature_name(raw.outer_signature), signature_name(raw.inner_signature)
+    detail = f"{outer}, with other parameters" if outer == inner else inner
+    return Malformed("signatureAlgorithm", f"signatureAlgorithm ({outer}) differs from "
+                     f"tbsCertificate.signature ({detail}): the two must be identical, and "
+                     "the appliance cannot validate the signature")
