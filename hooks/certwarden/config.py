@@ -39,7 +39,7 @@ SIGNATURE_ALGORITHM_OIDS: dict[str, str] = {
 }
 SIGNATURE_ALGORITHM_NAMES = {oid: name for name, oid in SIGNATURE_ALGORITHM_OIDS.items()}
 
-KEY_TYPES = ("rsa", "ec", "dsa", "ed25519", "ed448")
+KEY_TYPES = ("rsa", "rsa-pss", "ec", "dsa", "ed25519", "ed448")  # rsa-pss: certificates only
 CRL_MODES = ("require", "forbid", "ignore")
 SUBJECT_FIELDS = ("common-name", "country", "organization", "organizational-unit")
 _OID_PATTERN = re.compile(r"^[0-2](\.\d+)+$")

@@ -41,7 +41,7 @@ def _records_of(path: str, data: bytes, chain_file: bool,
     from certwarden.recognition.certificates import load_certificates
 
     loaded = load_certificates(data, path, passphrase=passphrase, chain_file=chain_file)
-    certificates = [obj for obj in loaded.objects if obj.certificate is not None]
+    certificates = [obj for obj in loaded.objects if obj.kind == "certificate"]
     holds_ca = any(obj.is_ca for obj in certificates)
     records: list[dict[str, object]] = []
     for obj in certificates:

@@ -37,8 +37,8 @@ class Row:
         self.rules = tuple(rules)
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "(unreadable)"
 
 
 def certificate_rows(obj: CertificateObject, config: Config) -> list[Row]:
@@ -58,7 +58,7 @@ def certificate_rows(obj: CertificateObject, config: Config) -> list[Row]:
             f"{'/'.join(t.upper() for t in config.key_types)}, {sizes} bits",
             [cert.KEY_TYPE, cert.KEY_SIZE, cert.KEY_SIZE_SLOW]),
     ]
-    if obj.certificate is not None:
+    if obj.kind == "certificate":
         rows += [
             Row("valid from", _when(obj.not_before), "in the past", [cert.NOT_YET_VALID]),
             Row("valid to", _when(obj.not_after),

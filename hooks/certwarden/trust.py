@@ -17,11 +17,13 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.x509 import verification
 
 from certwarden.config import Config
 from certwarden.recognition.certificates import CertificateObject, load_certificates
-from certwarden.recognition.crls import CrlUnavailable, fetch_crl, load_crl_file
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # imported where used: every certificate run asks whether trust is set
+    from certwarden.recognition.crls import CrlUnavailable
 
 
 class Chain:
@@ -217,6 +219,8 @@ class TrustSource:
                     "issued it")
         if obj.certificate is None or not chain.certificates:
             return None
+        from cryptography.x509 import verification
+
         # The appliance checks the path, not web PKI extension profiles: only basic
         # constraints are required of CAs (the verifier checks cA is asserted).
         ca_policy = verification.ExtensionPolicy.permit_all().require_present(
@@ -238,6 +242,8 @@ class TrustSource:
 
     def _crl(self, source: str, *, fetched: bool) -> x509.CertificateRevocationList | \
             CrlUnavailable:
+        from certwarden.recognition.crls import CrlUnavailable, fetch_crl, load_crl_file
+
         if source not in self._crls:
             try:
                 self._crls[source] = (fetch_crl(source) if fetched else
@@ -258,7 +264,7 @@ class TrustSource:
             return
         for source, fetched in self._sources(obj):
             crl = self._crl(source, fetched=fetched)
-            if isinstance(crl, CrlUnavailable):
+            if not isinstance(crl, x509.CertificateRevocationList):  # CrlUnavailable
                 yield CrlVerdict(source, "unavailable", str(crl))
                 continue
             try:

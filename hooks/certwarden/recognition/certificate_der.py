@@ -9,11 +9,13 @@ it stays cheaper than a general ASN.1 library.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 # Tag bytes (class and constructed bits included) of the elements read here.
 SEQUENCE, SET, BOOLEAN, INTEGER, OCTET_STRING, BIT_STRING, OID = (
     0x30, 0x31, 0x01, 0x02, 0x04, 0x03, 0x06)
+UTC_TIME, GENERALIZED_TIME = 0x17, 0x18
 VERSION, EXTENSIONS, CSR_ATTRIBUTES = 0xA0, 0xA3, 0xA0
 EXTENSION_REQUEST = "1.2.840.113549.1.9.14"
 
@@ -31,17 +33,23 @@ def read_tlv(data: bytes, offset: int = 0, limit: int | None = None) -> Tlv | No
     limit = len(data) if limit is None else limit
     if offset + 2 > limit:
         return None
-    tag, first = data[offset], data[offset + 1]
-    if tag & 0x1F == 0x1F:  # multi-byte tag numbers: none of ours use them
-        return None
+    tag = data[offset]
+    size = 1
+    if tag & 0x1F == 0x1F:  # a long-form tag number: its bytes follow, high bit on but last
+        while offset + size < limit and data[offset + size] & 0x80 and size < 6:
+            size += 1
+        size += 1
+        if offset + size + 1 > limit:
+            return None
+    first = data[offset + size]
     if first < 0x80:
-        length, header = first, 2
+        length, header = first, size + 1
     else:
         count = first & 0x7F
-        if count == 0 or count > 4 or offset + 2 + count > limit:
+        if count == 0 or count > 4 or offset + size + 1 + count > limit:
             return None
-        length = int.from_bytes(data[offset + 2:offset + 2 + count], "big")
-        header = 2 + count
+        length = int.from_bytes(data[offset + size + 1:offset + size + 1 + count], "big")
+        header = size + 1 + count
     end = offset + header + length
     if end > limit:
         return None
@@ -104,8 +112,17 @@ class RawParts:
     inner_signature: bytes | None  # tbsCertificate.signature (CSRs have none)
     subject: bytes  # the Name
     spki: bytes  # SubjectPublicKeyInfo
-    extensions: tuple[RawExtension, ...] | None  # None: present but not readable
+    extension_list: bytes | None  # the Extensions SEQUENCE; None: there is none
     issuer: bytes | None = None  # the Name (CSRs have none)
+    validity: bytes | None = None  # the Validity (CSRs have none)
+
+    @functools.cached_property
+    def extensions(self) -> tuple[RawExtension, ...] | None:
+        """Each extension, split only when asked (cryptography usually reads them all);
+        None when the list is present but not readable."""
+        if self.extension_list is None:
+            return ()
+        return _extension_list(self.extension_list, read_tlv(self.extension_list))
 
 
 def _extension(data: bytes, element: Tlv) -> RawExtension | None:
@@ -132,50 +149,74 @@ def _extension_list(data: bytes, sequence: Tlv | None) -> tuple[RawExtension, ..
     return tuple(item for item in found if item is not None)
 
 
-def split_certificate(der: bytes) -> RawParts | None:
+# A TBSCertificate after its version: serial, signature, issuer, validity, subject, spki.
+_TBS_TAGS = (INTEGER, SEQUENCE, SEQUENCE, SEQUENCE, SEQUENCE, SEQUENCE)
+
+
+def _signed_parts(der: bytes) -> list[Tlv] | None:
+    """The three parts of a signed object (to-be-signed, algorithm, signature) when they
+    tile it exactly: the framing of a certificate, CSR or CRL, however odd inside."""
     outer = read_tlv(der)
-    top = children(der, outer) if outer and outer.tag == SEQUENCE else None
-    if not top or len(top) != 3 or top[0].tag != SEQUENCE:
+    if outer is None or outer.tag != SEQUENCE or outer.end != len(der):
         return None
-    fields = children(der, top[0])
-    if fields is None:
+    top = children(der, outer)
+    if not top or [part.tag for part in top] != [SEQUENCE, SEQUENCE, BIT_STRING]:
+        return None
+    return top
+
+
+def split_certificate(der: bytes) -> RawParts | None:
+    """The parts of a certificate; None unless the framing is a certificate's."""
+    top = _signed_parts(der)
+    fields = children(der, top[0]) if top else None
+    if top is None or fields is None:
         return None
     if fields and fields[0].tag == VERSION:
         fields = fields[1:]
-    # serial, signature, issuer, validity, subject, spki, [1], [2], [3]
-    if len(fields) < 6:
+    if len(fields) < 6 or tuple(f.tag for f in fields[:6]) != _TBS_TAGS:
         return None
-    extensions: tuple[RawExtension, ...] | None = ()
+    extensions: bytes | None = None
     for extra in fields[6:]:
         if extra.tag == EXTENSIONS:
-            wrapped = children(der, extra)
-            extensions = _extension_list(der, wrapped[0] if wrapped else None)
+            extensions = der[extra.content:extra.end]
     def part(element: Tlv) -> bytes:
         return der[element.start:element.end]
 
     return RawParts(part(top[1]), part(fields[1]), part(fields[4]), part(fields[5]),
-                    extensions, part(fields[2]))
+                    extensions, part(fields[2]), part(fields[3]))
 
 
 def split_csr(der: bytes) -> RawParts | None:
-    outer = read_tlv(der)
-    top = children(der, outer) if outer and outer.tag == SEQUENCE else None
-    if not top or len(top) != 3 or top[0].tag != SEQUENCE:
+    """The parts of a CSR; None unless the framing is a CSR's."""
+    top = _signed_parts(der)
+    fields = children(der, top[0]) if top else None  # version, subject, spki, [0] attributes
+    if top is None or fields is None or len(fields) not in (3, 4) or \
+            tuple(f.tag for f in fields[:3]) != (INTEGER, SEQUENCE, SEQUENCE) or \
+            (len(fields) == 4 and fields[3].tag != CSR_ATTRIBUTES):
         return None
-    fields = children(der, top[0])  # version, subject, spki, [0] attributes
-    if fields is None or len(fields) < 3:
-        return None
-    extensions: tuple[RawExtension, ...] | None = ()
+    extensions: bytes | None = None
     if len(fields) > 3 and fields[3].tag == CSR_ATTRIBUTES:
         for attribute in children(der, fields[3]) or []:
             parts = children(der, attribute) if attribute.tag == SEQUENCE else None
             if not parts or len(parts) != 2 or oid_at(der, parts[0]) != EXTENSION_REQUEST:
                 continue
             values = children(der, parts[1]) if parts[1].tag == SET else None
-            extensions = _extension_list(der, values[0] if values else None)
+            extensions = der[values[0].start:values[0].end] if values else b""
     return RawParts(der[top[1].start:top[1].end], None,
                     der[fields[1].start:fields[1].end], der[fields[2].start:fields[2].end],
                     extensions)
+
+
+def is_crl(der: bytes) -> bool:
+    """The framing of a CRL: [version,] signature, issuer, thisUpdate (a time), ..."""
+    top = _signed_parts(der)
+    fields = children(der, top[0]) if top else None
+    if not fields:
+        return False
+    if fields[0].tag == INTEGER:
+        fields = fields[1:]
+    return len(fields) >= 3 and fields[0].tag == SEQUENCE and fields[1].tag == SEQUENCE and \
+        fields[2].tag in (UTC_TIME, GENERALIZED_TIME)
 
 
 def elements(data: bytes) -> list[Tlv] | None:

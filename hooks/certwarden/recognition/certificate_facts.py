@@ -14,6 +14,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -75,6 +76,8 @@ KEY_ALGORITHMS = {
     "2.16.840.1.101.3.4.3.19": "ml-dsa-87",
     "2.16.840.1.101.3.4.4.1": "ml-kem-512", "2.16.840.1.101.3.4.4.2": "ml-kem-768",
     "2.16.840.1.101.3.4.4.3": "ml-kem-1024",
+    "1.2.643.2.2.19": "gost2001", "1.2.643.7.1.1.1.1": "gost2012-256",
+    "1.2.643.7.1.1.1.2": "gost2012-512", "1.2.156.10197.1.301": "sm2",
     **{f"2.16.840.1.101.3.4.3.{20 + index}": f"slh-dsa-{variant}"
        for index, variant in enumerate(
            f"{hash_}-{bits}{speed}" for hash_ in ("sha2", "shake") for bits in (128, 192, 256)
@@ -114,6 +117,7 @@ Rdn = tuple[tuple[str, str], ...]  # (attribute OID, value) in file order
 class SubjectFacts:
     rdns: tuple[Rdn, ...]
     malformed: Malformed | None = None
+    readable: bool = True  # False: not even the raw attributes could be read
 
     def values(self, oid: str) -> list[str]:
         return [value for rdn in self.rdns for attribute, value in rdn if attribute == oid]
@@ -139,10 +143,17 @@ def _raw_string(data: bytes, element: der.Tlv) -> str:
 
 
 def _raw_rdns(name: bytes) -> list[list[tuple[str, str]]] | None:
+    """The attributes of a Name, read without judging them; None when the framing fails."""
     rdns = []
-    for rdn in der.elements(name) or []:
+    elements = der.elements(name)
+    if elements is None:
+        return None
+    for rdn in elements:
+        pairs = der.children(name, rdn) if rdn.tag == der.SET else None
+        if pairs is None:
+            return None
         attributes = []
-        for pair in (der.children(name, rdn) or []) if rdn.tag == der.SET else []:
+        for pair in pairs:
             parts = der.children(name, pair) if pair.tag == der.SEQUENCE else None
             oid = der.oid_at(name, parts[0]) if parts and len(parts) == 2 else None
             if parts is None or oid is None:
@@ -152,7 +163,8 @@ def _raw_rdns(name: bytes) -> list[list[tuple[str, str]]] | None:
     return rdns
 
 
-def _subject_problem(rdns: list[list[tuple[str, str]]], refused: Exception) -> str:
+def _subject_problem(rdns: list[list[tuple[str, str]]],
+                     refused: Exception | None) -> str | None:
     for position, rdn in enumerate(rdns, 1):
         if not rdn:
             return f"RDN {position} (relative distinguished name) is empty"
@@ -160,32 +172,51 @@ def _subject_problem(rdns: list[list[tuple[str, str]]], refused: Exception) -> s
         if repeated:
             oid, value = sorted(repeated)[0]
             return f"RDN {position} holds {attribute_name(oid)}={value} twice"
-    return str(refused) or type(refused).__name__
+        for oid, value in rdn:
+            if "\ufffd" in value:
+                return f"the {attribute_name(oid)} value is not valid in its string type " \
+                       "(e.g. UTF8String that is not UTF-8)"
+            if value.startswith("#"):
+                return f"the {attribute_name(oid)} value is not a string type"
+    if refused is None:
+        return None
+    return _parse_error(str(refused)) if "ParseError" in str(refused) else \
+        str(refused) or type(refused).__name__
 
 
-def read_subject(signed: x509.Certificate | x509.CertificateSigningRequest,
-                 raw: der.RawParts | None) -> SubjectFacts:
-    return _read_name(lambda: signed.subject, raw.subject if raw is not None else None,
-                      "subject")
+Signed = x509.Certificate | x509.CertificateSigningRequest
 
 
-def read_issuer(certificate: x509.Certificate, raw: der.RawParts | None) -> SubjectFacts:
-    return _read_name(lambda: certificate.issuer, raw.issuer if raw is not None else None,
-                      "issuer")
+def read_subject(signed: Signed | None, raw: der.RawParts | None) -> SubjectFacts:
+    return _read_name(None if signed is None else lambda: signed.subject,
+                      raw.subject if raw is not None else None, "subject")
 
 
-def _read_name(name: Callable[[], x509.Name], raw: bytes | None, part: str) -> SubjectFacts:
-    try:
-        return SubjectFacts(tuple(
-            tuple((attribute.oid.dotted_string, _attribute_text(attribute.value))
-                  for attribute in rdn) for rdn in name().rdns))
-    except Exception as refused:  # cryptography refuses the whole name
-        rdns = _raw_rdns(raw) if raw is not None else None
-        if rdns is None:
-            return SubjectFacts((), Malformed(part, f"{part} could not be parsed: {refused}"))
-        problem = _subject_problem(rdns, refused)
-        return SubjectFacts(tuple(tuple(rdn) for rdn in rdns),
-                            Malformed(part, f"{part} could not be parsed: {problem}"))
+def read_issuer(certificate: x509.Certificate | None, raw: der.RawParts | None
+                ) -> SubjectFacts:
+    return _read_name(None if certificate is None else lambda: certificate.issuer,
+                      raw.issuer if raw is not None else None, "issuer")
+
+
+def _read_name(name: Callable[[], x509.Name] | None, raw: bytes | None,
+               part: str) -> SubjectFacts:
+    """The name as cryptography reads it; else from the raw DER, and why it was refused."""
+    refused: Exception | None = None
+    if name is not None:
+        try:
+            return SubjectFacts(tuple(
+                tuple((attribute.oid.dotted_string, _attribute_text(attribute.value))
+                      for attribute in rdn) for rdn in name().rdns))
+        except Exception as exc:  # cryptography refuses the whole name
+            refused = exc
+    rdns = _raw_rdns(raw) if raw is not None else None
+    if rdns is None:
+        return SubjectFacts((), Malformed(part, f"{part} could not be parsed"
+                                                f"{f': {refused}' if refused else ''}"),
+                            readable=False)
+    problem = _subject_problem(rdns, refused)
+    return SubjectFacts(tuple(tuple(rdn) for rdn in rdns), Malformed(
+        part, f"{part} could not be parsed: {problem}") if problem else None)
 
 
 # -- extensions ------------------------------------------------------------------------------
@@ -317,6 +348,8 @@ def extension_problem(raw: der.RawExtension, refused: Exception) -> str:
                "not wildcards"
     if text == "path_length must be None when ca is False":
         return "CA:FALSE with a path length (pathLenConstraint is only allowed with CA:TRUE)"
+    if text.startswith("Invalid IPNetwork"):
+        return "an IP address constraint is neither 8 bytes (IPv4 and mask) nor 32 (IPv6)"
     if "SCT" in text:
         return f"the signed certificate timestamp (SCT) list is malformed: {text.lower()}"
     return text or type(refused).__name__
@@ -339,9 +372,10 @@ def _raw_facts(raw: der.RawExtension, facts: ExtensionFacts) -> None:
         facts.crl_unreadable = True
 
 
-def read_extensions(signed: x509.Certificate | x509.CertificateSigningRequest,
-                    raw: der.RawParts | None) -> ExtensionFacts:
+def read_extensions(signed: Signed | None, raw: der.RawParts | None) -> ExtensionFacts:
     facts = ExtensionFacts()
+    if signed is None:  # cryptography refused the whole certificate: the raw extensions
+        return _one_by_one(raw, None)
     try:
         extensions = signed.extensions
     except Exception as refused:  # one odd extension: cryptography refuses them all
@@ -352,11 +386,11 @@ def read_extensions(signed: x509.Certificate | x509.CertificateSigningRequest,
     return facts
 
 
-def _one_by_one(raw: der.RawParts | None, refused: Exception) -> ExtensionFacts:
+def _one_by_one(raw: der.RawParts | None, refused: Exception | None) -> ExtensionFacts:
     facts = ExtensionFacts()
     if raw is None or raw.extensions is None:
-        facts.malformed.append(Malformed("extensions", "the extensions could not be parsed: "
-                                                       f"{refused}"))
+        facts.malformed.append(Malformed("extensions", "the extensions could not be parsed"
+                                                       f"{f': {refused}' if refused else ''}"))
         return facts
     oids = [extension.oid for extension in raw.extensions]
     facts.present = list(dict.fromkeys(oids))
@@ -374,7 +408,7 @@ def _one_by_one(raw: der.RawParts | None, refused: Exception) -> ExtensionFacts:
             facts.malformed.append(Malformed(
                 name, f"{name} could not be parsed: {extension_problem(extension, problem)}"))
             _raw_facts(extension, facts)
-    if not facts.malformed:  # refused as a whole, though each part reads on its own
+    if refused is not None and not facts.malformed:  # refused, yet each reads on its own
         facts.malformed.append(Malformed("extensions", "the extensions could not be parsed: "
                                                        f"{refused}"))
     return facts
@@ -390,8 +424,15 @@ class PublicKeyFacts:
     malformed: Malformed | None = None
 
 
-def read_public_key(signed: x509.Certificate | x509.CertificateSigningRequest,
-                    raw: der.RawParts | None) -> PublicKeyFacts:
+def _without_parameters(spki: bytes) -> bool:
+    parts = der.elements(spki)
+    algorithm = der.children(spki, parts[0]) if parts else None
+    return algorithm is not None and len(algorithm) == 1
+
+
+def read_public_key(signed: Signed | None, raw: der.RawParts | None) -> PublicKeyFacts:
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
     raw_spki = raw.spki if raw is not None else b""
     try:  # CSRs have it too, though their type stubs do not say so
         oid = str(getattr(signed, "public_key_algorithm_oid").dotted_string)  # noqa: B009
@@ -401,13 +442,21 @@ def read_public_key(signed: x509.Certificate | x509.CertificateSigningRequest,
     algorithm = KEY_ALGORITHMS.get(oid, oid or "unknown")
     label = key_type_label(algorithm)
     try:
-        key = signed.public_key()
+        key = signed.public_key() if signed is not None else load_der_public_key(raw_spki)
     except UnsupportedAlgorithm:
         return PublicKeyFacts(algorithm, None, raw_spki, Malformed(
             "public key", f"public key could not be parsed: the algorithm {label}"
                           f"{f' ({oid})' if label != oid else ''} is not supported"))
     except Exception as refused:
-        detail = str(refused).lower().rstrip(".")
+        if algorithm == "dsa" and _without_parameters(raw_spki):
+            return PublicKeyFacts(algorithm, None, raw_spki, Malformed(
+                "public key", "public key could not be parsed: the DSA key has no parameters "
+                              "of its own (RFC 3279 lets it inherit them from the issuer's "
+                              "key; cryptography cannot read such a key)"))
+        detail = str(refused)
+        if "Could not deserialize key data" in detail:  # cryptography's long generic text
+            detail = detail.partition("Details: ")[2]
+        detail = detail.lower().rstrip(".")
         detail = "" if detail in ("", "invalid key") else f" ({detail})"
         return PublicKeyFacts(algorithm, None, raw_spki, Malformed(
             "public key", f"public key could not be parsed: the {label} key is invalid{detail}"))
@@ -417,6 +466,66 @@ def read_public_key(signed: x509.Certificate | x509.CertificateSigningRequest,
     except Exception:  # a key type cryptography reads but will not write back
         encoded = raw_spki
     return PublicKeyFacts(algorithm, size if isinstance(size, int) else None, encoded)
+
+
+# -- validity --------------------------------------------------------------------------------
+
+def _raw_time(data: bytes, element: der.Tlv) -> datetime | None:
+    """UTCTime or GeneralizedTime in UTC; seconds may be missing, as some issuers wrote."""
+    text = data[element.content:element.end].decode("ascii", "replace")
+    if not text.endswith("Z"):
+        return None
+    text = text[:-1].split(".")[0]
+    if element.tag == der.UTC_TIME and len(text) in (10, 12):
+        year = int(text[:2]) if text[:2].isdigit() else -1
+        text = f"{1900 + year if year >= 50 else 2000 + year}{text[2:]}"
+    elif element.tag != der.GENERALIZED_TIME or len(text) not in (12, 14):
+        return None
+    try:
+        moment = datetime.strptime(text.ljust(14, "0"), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def read_validity(certificate: x509.Certificate | None, raw: der.RawParts | None
+                  ) -> tuple[datetime | None, datetime | None]:
+    """(not before, not after); None where the time cannot be read."""
+    if certificate is not None:
+        return certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    times = der.elements(raw.validity) if raw is not None and raw.validity else None
+    if raw is None or raw.validity is None or not times or len(times) != 2:
+        return None, None
+    start, end = (_raw_time(raw.validity, element) for element in times)
+    return start, end
+
+
+# -- what cryptography refused when it would not load the object at all ----------------------
+
+_LOAD_PARTS = {"version": "version", "serial": "serialNumber",
+               "signature_alg": "tbsCertificate.signature", "issuer": "issuer",
+               "validity": "validity", "subject": "subject", "spki": "public key",
+               "raw_extensions": "extensions", "issuer_unique_id": "issuerUniqueID",
+               "subject_unique_id": "subjectUniqueID", "attributes": "attributes"}
+
+
+def load_problem(refused: Exception, kind: str) -> Malformed:
+    """Why cryptography would not load a certificate (or CSR) whose framing is sound."""
+    text = str(refused)
+    if type(refused).__name__ == "InvalidVersion":
+        known = "X.509 knows v1, v2 and v3" if kind == "certificate" else \
+            "a CSR is version 1, encoded as 0"
+        return Malformed("version", f"version could not be parsed: {text} ({known})")
+    part = kind
+    for struct, name in re.findall(r'"(\w+)::(\w+)"', text):
+        if struct in ("Certificate", "Csr"):  # the outer signed structure
+            part = {"signature_alg": "signatureAlgorithm", "signature": "signature"}.get(
+                name, part)
+        else:
+            part = _LOAD_PARTS.get(name, part)
+            break
+    words = _parse_error(text) if "ParseError" in text else text or type(refused).__name__
+    return Malformed(part, f"{part} could not be parsed: {words}")
 
 
 # -- signature algorithm ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import warnings
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
@@ -34,19 +35,20 @@ class CertificateObject:
     der: bytes
     line: int | None
     index: int  # position in the file, 0-based
-    certificate: x509.Certificate | None = None
+    certificate: x509.Certificate | None = None  # None: cryptography refused to load it
     csr: x509.CertificateSigningRequest | None = None
     in_chain: bool = False  # the file holds more than one certificate
+    # Why cryptography refused the whole object, though its framing is sound: its facts
+    # then come from the raw DER alone.
+    load_problem: facts.Malformed | None = None
 
     @property
     def fingerprint(self) -> str:
         return hashlib.sha256(self.der).hexdigest()
 
     @property
-    def signed(self) -> x509.Certificate | x509.CertificateSigningRequest:
-        signed = self.certificate if self.certificate is not None else self.csr
-        assert signed is not None
-        return signed
+    def signed(self) -> x509.Certificate | x509.CertificateSigningRequest | None:
+        return self.certificate if self.certificate is not None else self.csr
 
     @property
     def label(self) -> str:
@@ -67,7 +69,7 @@ class CertificateObject:
     @functools.cached_property
     def issuer(self) -> facts.SubjectFacts:
         """The issuer's name (certificates only; a CSR names no issuer)."""
-        if self.certificate is None:
+        if self.kind != "certificate":
             return facts.SubjectFacts(())
         return facts.read_issuer(self.certificate, self.raw)
 
@@ -84,12 +86,25 @@ class CertificateObject:
     def public_key(self) -> facts.PublicKeyFacts:
         return facts.read_public_key(self.signed, self.raw)
 
+    @functools.cached_property
+    def validity(self) -> tuple[datetime | None, datetime | None]:
+        if self.kind != "certificate":
+            return None, None
+        return facts.read_validity(self.certificate, self.raw)
+
     @property
     def malformed(self) -> list[facts.Malformed]:
         """Every part that cannot be parsed, in the order openssl prints them."""
         found = [facts.signature_mismatch(self.raw) if self.kind == "certificate" else None,
                  self.subject.malformed, self.public_key.malformed]
-        return [m for m in found if m is not None] + self.extension_facts.malformed
+        parts = [m for m in found if m is not None] + self.extension_facts.malformed
+        problem = self.load_problem
+        # The load error names one part; say it once, unless that part's own reading did.
+        covered = {m.part for m in parts} | ({"extensions"} if self.extension_facts.malformed
+                                               else set())
+        if problem is not None and problem.part not in covered:
+            parts.insert(0, problem)
+        return parts
 
     # -- facts the rules judge (rules never touch cryptography's objects) --------------------
 
@@ -120,6 +135,11 @@ class CertificateObject:
         return self.subject.values(facts.ATTRIBUTE_OIDS[attribute])
 
     @property
+    def subject_readable(self) -> bool:
+        """False when not even the raw subject could be read: its rules cannot decide."""
+        return self.subject.readable
+
+    @property
     def subject_text(self) -> str:
         return self.subject.text()
 
@@ -144,7 +164,10 @@ class CertificateObject:
 
     @property
     def signature_oid(self) -> str:
-        return self.signed.signature_algorithm_oid.dotted_string
+        if self.signed is not None:
+            return self.signed.signature_algorithm_oid.dotted_string
+        algorithm = self.raw.outer_signature if self.raw is not None else b""
+        return der_parts.algorithm_oid(algorithm) or "unreadable"
 
     @property
     def public_key_type(self) -> str:
@@ -161,14 +184,13 @@ class CertificateObject:
         return self.public_key.size
 
     @property
-    def not_before(self) -> datetime:
-        assert self.certificate is not None
-        return self.certificate.not_valid_before_utc
+    def not_before(self) -> datetime | None:
+        """None when the time cannot be read (cert-malformed names the validity)."""
+        return self.validity[0]
 
     @property
-    def not_after(self) -> datetime:
-        assert self.certificate is not None
-        return self.certificate.not_valid_after_utc
+    def not_after(self) -> datetime | None:
+        return self.validity[1]
 
 
 def key_type_name(key: object) -> str:
@@ -192,6 +214,7 @@ class CertificateFile:
     objects: list[CertificateObject] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
     holds_key: bool = False  # a private key is the key rules' business, not ours
+    holds_crl: bool = False  # a CRL is no certificate: nothing for the certificate rules
     encrypted_bundle: bool = False  # PKCS#12 that neither no password nor ours opens
     bundle_refused: str | None = None  # PKCS#12 not opened: why (work over the limits)
     opened_with_passphrase: bool = False  # the result depends on the configured passphrase
@@ -204,12 +227,25 @@ class CertificateFile:
 
 
 def _certificate(der: bytes, line: int | None, index: int) -> CertificateObject:
-    return CertificateObject("certificate", der, line, index,
-                             certificate=x509.load_der_x509_certificate(der))
+    """A certificate; one cryptography refuses but whose framing is sound is read raw."""
+    try:
+        return CertificateObject("certificate", der, line, index,
+                                 certificate=x509.load_der_x509_certificate(der))
+    except Exception as refused:  # ValueError, InvalidVersion, ...
+        if der_parts.split_certificate(der) is None:
+            raise ValueError("not a certificate") from None
+        return CertificateObject("certificate", der, line, index,
+                                 load_problem=facts.load_problem(refused, "certificate"))
 
 
 def _csr(der: bytes, line: int | None, index: int) -> CertificateObject:
-    return CertificateObject("csr", der, line, index, csr=x509.load_der_x509_csr(der))
+    try:
+        return CertificateObject("csr", der, line, index, csr=x509.load_der_x509_csr(der))
+    except Exception as refused:
+        if der_parts.split_csr(der) is None:
+            raise ValueError("not a CSR") from None
+        return CertificateObject("csr", der, line, index,
+                                 load_problem=facts.load_problem(refused, "CSR"))
 
 
 def _pkcs7_certificate_ders(der: bytes) -> list[bytes] | None:
@@ -227,11 +263,13 @@ def _pkcs7_certificate_ders(der: bytes) -> list[bytes] | None:
 
 def _from_pkcs7(der: bytes, line: int | None, found: CertificateFile) -> None:
     try:
-        certificates = pkcs7.load_der_pkcs7_certificates(der)
-    except ValueError:
+        with warnings.catch_warnings():  # BER (indefinite lengths), as some tools write
+            warnings.simplefilter("ignore")
+            certificates = pkcs7.load_der_pkcs7_certificates(der)
+    except Exception as refused:  # ValueError; UnsupportedAlgorithm when not SignedData
         ders = _pkcs7_certificate_ders(der)
         if not ders:
-            raise
+            raise ValueError("not a PKCS#7 certificate bundle") from refused
         for position, one in enumerate(ders, 1):
             try:
                 found.objects.append(_certificate(one, line, len(found.objects)))
@@ -264,6 +302,9 @@ def _load_pem(data: bytes, found: CertificateFile) -> None:
         if sniff.is_private_key_label(block.label):
             found.holds_key = True
             continue
+        if block.label == "X509 CRL":
+            found.holds_crl = True
+            continue
         if block.label not in sniff.CERTIFICATE_BEARING_LABELS:
             continue
         if not block.complete:
@@ -277,8 +318,10 @@ def _load_pem(data: bytes, found: CertificateFile) -> None:
         try:
             _load_block(block, found)
         except ValueError:
+            what = "certificate bundle (PKCS#7 SignedData)" if block.label in \
+                sniff.PKCS7_LABELS else block.label.lower()
             found.unreadable.append(Unreadable(
-                block.line, f"the {block.label} block is not a valid {block.label.lower()}"))
+                block.line, f"the {block.label} block is not a valid {what}"))
 
 
 def _load_pkcs12(data: bytes, passphrase: bytes | None, found: CertificateFile) -> bool:
@@ -326,8 +369,18 @@ def _load_der(data: bytes, path: str, passphrase: bytes | None, found: Certifica
             data, passphrase, found):
         return
     length = armor.der_element_length(data)
+    if data[:2] == b"\x30\x80":  # BER with indefinite lengths: PKCS#7 or PKCS#12 only
+        try:
+            _from_pkcs7(data, None, found)
+            return
+        except ValueError:
+            if _load_pkcs12(data, passphrase, found):
+                return
     if data[:1] != b"\x30" or length is None:
         found.unreadable.append(Unreadable(None, "neither PEM nor DER"))
+        return
+    if der_parts.is_crl(data[:length]):
+        found.holds_crl = True
         return
     for loader in (_certificate, _csr):
         try:
@@ -354,7 +407,7 @@ def load_certificates(data: bytes, path: str, *, passphrase: bytes | None,
     """Everything certificate-like in the bytes of one file (`chain_file`: the configured
     CA chain, whose certificates are CAs even one at a time)."""
     found = _load(data, path, passphrase)
-    if chain_file or sum(1 for obj in found.objects if obj.certificate is not None) > 1:
+    if chain_file or sum(1 for obj in found.objects if obj.kind == "certificate") > 1:
         found.objects = [replace(obj, in_chain=True) for obj in found.objects]
     return found
 
@@ -366,7 +419,7 @@ def _load(data: bytes, path: str, passphrase: bytes | None) -> CertificateFile:
         return found
     if b"-----BEGIN " in data:
         _load_pem(data, found)
-        if found.objects or found.unreadable or found.holds_key:
+        if found.objects or found.unreadable or found.holds_key or found.holds_crl:
             return found
         if sniff.is_text(data):
             found.unreadable.append(Unreadable(None, "no certificate, CSR or bundle in it"))

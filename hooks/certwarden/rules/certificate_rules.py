@@ -202,6 +202,8 @@ def _subject_field(obj: CertificateObject, context: RuleContext, *, rule: Rule,
                    config_name: str, short: str) -> Iterator[Issue]:
     spec = context.config.subject[config_name]
     values = obj.subject_values(short)
+    if not obj.subject_readable:  # cert-malformed names the subject
+        return
     if not values:
         if spec.required:
             yield rule.issue(f"{obj.label} subject has no {short}")
@@ -278,14 +280,14 @@ def key_size_slow(obj: CertificateObject, context: RuleContext) -> Iterator[Issu
 @certificate_check(NOT_YET_VALID, LEAF, CA)
 def not_yet_valid(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     start = obj.not_before
-    if start > context.now:
+    if start is not None and start > context.now:  # None: cert-malformed names it
         yield NOT_YET_VALID.issue(f"certificate is not valid before {start:%Y-%m-%d %H:%M} UTC")
 
 
 @certificate_check(EXPIRED, LEAF, CA)
 def expired(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     end = obj.not_after
-    if end < context.now:
+    if end is not None and end < context.now:
         yield EXPIRED.issue(f"certificate expired on {end:%Y-%m-%d %H:%M} UTC: this SSL "
                             "certificate has expired and isn't considered valid")
 
@@ -294,7 +296,7 @@ def expired(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
 def expiring_soon(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     end = obj.not_after
     window = timedelta(days=context.config.expiry_warning_days)
-    if context.now <= end < context.now + window:
+    if end is not None and context.now <= end < context.now + window:
         days = (end - context.now).days
         yield EXPIRING_SOON.issue(f"certificate expires in {days} days, on {end:%Y-%m-%d} "
                                   f"(warning window: {context.config.expiry_warning_days} days)")
@@ -335,6 +337,8 @@ def crl_distribution_point(obj: CertificateObject, context: RuleContext) -> Iter
 def subject_cn(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     values = obj.common_names
     spec = context.config.subject["common-name"]
+    if not obj.subject_readable:  # cert-malformed names the subject
+        return
     if not values:
         if spec.required:
             yield SUBJECT_CN.issue(f"{obj.label} subject has no CN; it must be the "
