@@ -30,6 +30,7 @@ class CertificateRecord:
     subject: str = ""  # as openssl prints it
     issuer: str = ""  # as openssl prints it
     index: int = 0  # position in its file, 0-based
+    issued_by: str | None = None  # fingerprint of the certificate in the file that signed it
 
 
 def _records_of(path: str, data: bytes, chain_file: bool,
@@ -38,24 +39,26 @@ def _records_of(path: str, data: bytes, chain_file: bool,
 
     A result that depended on a passphrase (opened with it, or locked without it) is not
     final: the next run may have another passphrase, or none."""
-    from certwarden.recognition.certificates import load_certificates
+    from certwarden.recognition.certificates import issuers_in_file, load_certificates
 
     loaded = load_certificates(data, path, passphrase=passphrase, chain_file=chain_file)
     certificates = [obj for obj in loaded.objects if obj.kind == "certificate"]
     holds_ca = any(obj.is_ca for obj in certificates)
+    issuers = issuers_in_file(certificates) if len(certificates) > 1 else {}
     records: list[dict[str, object]] = []
-    for obj in certificates:
+    for position, obj in enumerate(certificates):
         try:
             names, dns, spki, is_ca = obj.common_names, obj.dns_names, obj.spki, obj.is_ca
             subject, issuer = obj.subject_text, obj.issuer.text()
         except Exception:  # facts do not raise; should one all the same, skip the record
             continue
+        signer = issuers.get(position)
         records.append({
             "line": obj.line, "fingerprint": obj.fingerprint, "common_names": names,
             "is_ca": is_ca, "spki_fingerprint": hashlib.sha256(spki).hexdigest(),
             "wildcard_names": [n for n in names + dns if "*" in n],
             "in_chain_file": holds_ca, "subject": subject, "issuer": issuer,
-            "index": obj.index,
+            "index": obj.index, "issued_by": signer.fingerprint if signer else None,
         })
     return records, loaded.final
 
@@ -133,6 +136,7 @@ def load_index_certificates(root: str, *, max_bytes: int, chain: str | None = No
                 is_ca=bool(item["is_ca"]), spki_fingerprint=str(item["spki_fingerprint"]),
                 wildcard_names=tuple(item["wildcard_names"]),  # type: ignore[arg-type]
                 in_chain_file=bool(item["in_chain_file"]), subject=str(item["subject"]),
-                issuer=str(item["issuer"]), index=int(item["index"])))  # type: ignore[call-overload]
+                issuer=str(item["issuer"]), index=int(item["index"]),  # type: ignore[call-overload]
+                issued_by=item["issued_by"]))  # type: ignore[arg-type]
     return records
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from cryptography import x509
 
 from certwarden.config import Config
-from certwarden.recognition.certificates import CertificateObject, load_certificates
+from certwarden.recognition.certificates import CertificateObject, issued_by, load_certificates
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # imported where used: every certificate run asks whether trust is set
@@ -67,22 +67,10 @@ def describe(obj: CertificateObject) -> str:
     return f"CN = {names[0]}" if len(names) == 1 else obj.subject_text
 
 
-def issued_by(child: CertificateObject, parent: CertificateObject) -> bool:
-    """`parent` signed `child` (names match and the signature verifies)."""
-    if child.certificate is None or parent.certificate is None:
-        return False
-    try:
-        child.certificate.verify_directly_issued_by(parent.certificate)
-    except Exception:  # another name or key, or a key type that cannot verify
-        return False
-    return True
-
-
 def _issuer_in(obj: CertificateObject, candidates: list[CertificateObject]
                ) -> CertificateObject | None:
-    wanted = obj.issuer.rdns
-    return next((candidate for candidate in candidates if candidate is not obj
-                 and candidate.subject.rdns == wanted and issued_by(obj, candidate)), None)
+    return next((candidate for candidate in candidates
+                 if candidate is not obj and issued_by(obj, candidate)), None)
 
 
 def order_chain(objects: list[CertificateObject], now: datetime

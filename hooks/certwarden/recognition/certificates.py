@@ -193,6 +193,36 @@ class CertificateObject:
         return self.validity[1]
 
 
+def issued_by(child: CertificateObject, parent: CertificateObject) -> bool:
+    """`parent` signed `child`: the names match and the signature verifies."""
+    if child.certificate is None or parent.certificate is None or \
+            child.issuer.rdns != parent.subject.rdns:
+        return False
+    try:
+        child.certificate.verify_directly_issued_by(parent.certificate)
+    except Exception:  # another key, or a key type that cannot verify
+        return False
+    return True
+
+
+def issuers_in_file(objects: list[CertificateObject]) -> dict[int, CertificateObject]:
+    """For each certificate (by position in `objects`), another one in the file that
+    issued it, if any: names first (a dictionary), signatures only for those."""
+    by_subject: dict[object, list[CertificateObject]] = {}
+    for obj in objects:
+        if obj.kind == "certificate":
+            by_subject.setdefault(obj.subject.rdns, []).append(obj)
+    found = {}
+    for position, obj in enumerate(objects):
+        if obj.kind != "certificate":
+            continue
+        issuer = next((candidate for candidate in by_subject.get(obj.issuer.rdns, [])
+                       if candidate is not obj and issued_by(obj, candidate)), None)
+        if issuer is not None:
+            found[position] = issuer
+    return found
+
+
 def key_type_name(key: object) -> str:
     """rsa, ec, dsa, ed25519, ed448 or unknown (for a loaded key object)."""
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa

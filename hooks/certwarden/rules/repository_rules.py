@@ -46,8 +46,8 @@ def _cns(record: CertificateRecord) -> set[str]:
 
 
 def _issued(child: CertificateRecord, parent: CertificateRecord) -> bool:
-    """`parent` issued `child`, by name (a self-issued certificate issued nothing else)."""
-    return child.issuer != child.subject and child.issuer == parent.subject
+    """`parent` signed `child` (recognition verified the signature within the file)."""
+    return child.issued_by == parent.fingerprint
 
 
 def _appliance_certificates(records: list[CertificateRecord]) -> list[CertificateRecord]:
