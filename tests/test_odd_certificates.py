@@ -551,18 +551,16 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=3),
                                        HealthCheck.too_slow])
 UNIQUE_FUZZ = settings(FUZZ, max_examples=max(10, EXAMPLES // 4))
 
-# Rules a mutated extension may bring on a compliant certificate: its own malformation,
-# or a changed reading of the two extensions the policy looks at (CRL DP, SAN).
+# Rules a mutated extension may bring on a certificate: its own malformation, or a changed
+# reading of the two extensions the policy looks at (CRL distribution point, SAN).
 FUZZ_RULES = frozenset({"cert-malformed", "cert-crl-distribution-point", "cert-wildcard"})
 
+KEY_USAGE, CRL_DP, AIA = "2.5.29.15", "2.5.29.31", "1.3.6.1.5.5.7.1.1"
 EXTENSION_OIDS = [
     odd.SAN, odd.BASIC_CONSTRAINTS, odd.NAME_CONSTRAINTS, odd.CERTIFICATE_POLICIES,
-    odd.EXT_KEY_USAGE, odd.SCT_LIST,
-    "2.5.29.15",  # keyUsage
-    "2.5.29.31",  # cRLDistributionPoints
+    odd.EXT_KEY_USAGE, odd.SCT_LIST, KEY_USAGE, CRL_DP, AIA,
     "2.5.29.14",  # subjectKeyIdentifier
     "2.5.29.35",  # authorityKeyIdentifier
-    "1.3.6.1.5.5.7.1.1",  # authorityInfoAccess
     "2.5.29.18",  # issuerAltName
     "2.5.29.36",  # policyConstraints
     "2.5.29.54",  # inhibitAnyPolicy
@@ -570,35 +568,52 @@ EXTENSION_OIDS = [
 ]
 
 
-def _extension_values() -> list[bytes]:
-    """Valid extension values of many shapes, to be mutated (any value under any OID)."""
+def _uri(text: str) -> bytes:
+    return odd.tlv(6, text.encode(), cls=odd.CONTEXT)
+
+
+def _sct_list() -> bytes:
+    """A well-formed SignedCertificateTimestampList holding one SCT (TLS encoding)."""
+    timestamp = int((pki.NOW.timestamp() - 86400) * 1000).to_bytes(8, "big")
+    signature = odd.seq(odd.integer(1), odd.integer(1))
+    sct = (b"\x00" + bytes(range(32)) + timestamp + b"\x00\x00" + b"\x04\x03"
+           + len(signature).to_bytes(2, "big") + signature)
+    entries = len(sct).to_bytes(2, "big") + sct
+    return odd.octets(len(entries).to_bytes(2, "big") + entries)
+
+
+def _extension_templates() -> list[tuple[str, bytes]]:
+    """Valid (OID, value) pairs of many shapes, to be mutated and sometimes mislabelled."""
     from cryptography import x509
 
-    values: list[bytes] = []
-    for extension in pki.certificate(pki.Spec(san_dns=["sensor1.plant.example.com"])).extensions:
-        values.append(extension.value.public_bytes())
-    values += [
-        odd.seq(odd.DNS, odd.tlv(7, bytes([192, 0, 2, 10]), cls=odd.CONTEXT),
-                odd.tlv(6, b"http://sensor1.plant.example.com/", cls=odd.CONTEXT)),
-        odd.seq(odd.ctx(0, odd.seq(odd.tlv(2, b".plant.example.com", cls=odd.CONTEXT)))),
-        odd.seq(odd.seq(odd.oid("2.23.140.1.2.2"), odd.seq(odd.seq(
-            odd.oid(odd.ID_QT_CPS), bytes(core.IA5String("http://cps.example.com").dump()))))),
-        odd.seq(odd.oid("1.3.6.1.5.5.7.3.1"), odd.oid("1.3.6.1.5.5.7.3.2")),
-        x509.KeyUsage(True, False, True, False, False, False, False, False,
-                      False).public_bytes(),
-        odd.octets(b"\x00\x04\x00\x02\x00\x00"),  # an SCT list holding one empty SCT
-        odd.seq(odd.boolean(True), odd.integer(1)),
+    templates = [(extension.oid.dotted_string, extension.value.public_bytes()) for extension
+                 in pki.certificate(pki.Spec(san_dns=["sensor1.plant.example.com"])).extensions]
+    templates += [
+        (odd.SAN, odd.seq(odd.DNS, odd.tlv(7, bytes([192, 0, 2, 10]), cls=odd.CONTEXT),
+                          _uri("http://sensor1.plant.example.com/"))),
+        (odd.NAME_CONSTRAINTS, odd.seq(odd.ctx(0, odd.seq(
+            odd.tlv(2, b".plant.example.com", cls=odd.CONTEXT))))),
+        (odd.CERTIFICATE_POLICIES, odd.seq(odd.seq(odd.oid("2.23.140.1.2.2"), odd.seq(odd.seq(
+            odd.oid(odd.ID_QT_CPS), bytes(core.IA5String("http://cps.example.com").dump())))))),
+        (odd.EXT_KEY_USAGE, odd.seq(odd.oid("1.3.6.1.5.5.7.3.1"), odd.oid("1.3.6.1.5.5.7.3.2"))),
+        (KEY_USAGE, x509.KeyUsage(True, False, True, False, False, False, False, False,
+                                  False).public_bytes()),
+        (odd.SCT_LIST, _sct_list()),
+        (odd.BASIC_CONSTRAINTS, odd.seq(odd.boolean(True), odd.integer(1))),
+        (CRL_DP, odd.seq(odd.seq(odd.ctx(0, odd.ctx(0, _uri("https://crl.example.com/a.crl")))))),
+        (AIA, odd.seq(odd.seq(odd.oid("1.3.6.1.5.5.7.48.1"), _uri("http://ocsp.example.com")))),
     ]
-    return values
+    return templates
 
 
-EXTENSION_VALUES = _extension_values()
+EXTENSION_TEMPLATES = _extension_templates()
 
 
 @st.composite
 def mutated_extension(draw: st.DrawFn) -> tuple[str, bytes, bool]:
-    """(OID, value, replace an existing extension of that OID or add it)."""
-    value = bytearray(draw(st.sampled_from(EXTENSION_VALUES)))
+    """(OID, value, replace the extension of that OID or add another one)."""
+    own_oid, template = draw(st.sampled_from(EXTENSION_TEMPLATES))
+    value = bytearray(template)
     kind = draw(st.sampled_from(["flip", "truncate", "length", "splice", "tag", "none"]))
     if kind == "flip" and value:
         for _ in range(draw(st.integers(1, 6))):
@@ -616,11 +631,18 @@ def mutated_extension(draw: st.DrawFn) -> tuple[str, bytes, bool]:
         position = draw(st.integers(0, len(value) - 1))
         value[position] = draw(st.sampled_from([0x04, 0x05, 0x0C, 0x13, 0x16, 0x30, 0x31, 0x80,
                                                 0x82, 0x83, 0x85, 0x87, 0xA0, 0xA3, 0xA5]))
-    return draw(st.sampled_from(EXTENSION_OIDS)), bytes(value), draw(st.booleans())
+    oid = draw(st.one_of(st.just(own_oid), st.sampled_from(EXTENSION_OIDS)))
+    replace = draw(st.sampled_from([True, True, True, False]))  # mostly no duplicate
+    return oid, bytes(value), replace
 
 
-def _fuzzed_certificate(oid: str, value: bytes, replace: bool) -> bytes:
-    tbs = odd.Tbs.of(pki.certificate())
+FUZZ_BASES = {"compliant": pki.Spec(),
+              "expired": pki.Spec(not_before=pki.NOW - 400 * odd.DAY,
+                                  not_after=pki.NOW - odd.DAY)}
+
+
+def _fuzzed_certificate(oid: str, value: bytes, replace: bool, base: str = "compliant") -> bytes:
+    tbs = odd.Tbs.of(pki.certificate(FUZZ_BASES[base]))
     if replace:
         tbs.replace_extension(oid, odd.extension(oid, value))
     else:
@@ -628,28 +650,32 @@ def _fuzzed_certificate(oid: str, value: bytes, replace: bool) -> bytes:
     return odd.der_to_pem(odd.sign(tbs, pki.rsa_key()))
 
 
-def _judge_fuzzed(document: dict[str, Any], path: str) -> None:
+def _judge_fuzzed(document: dict[str, Any], path: str, base: str) -> None:
+    """Findings for the certificate, or cert-unreadable alone; an extension's damage never
+    hides the expiry of the certificate it sits in."""
     assert_no_internal_error(document)
     reported = rules_of(document, path)
     assert {f["path"] for f in document["findings"]} <= {path}
     if "cert-unreadable" in reported:
         assert reported == {"cert-unreadable"}, document["findings"]
-    else:
-        assert reported <= FUZZ_RULES, document["findings"]
+        return
+    base_rules = {"cert-expired"} if base == "expired" else set()
+    assert base_rules <= reported, document["findings"]
+    assert reported - base_rules <= FUZZ_RULES, document["findings"]
 
 
 @FUZZ
-@given(mutated_extension())
+@given(mutated_extension(), st.sampled_from(sorted(FUZZ_BASES)))
 def test_fuzz_extension_readers_check_and_inspect(
         tmp_path_factory: pytest.TempPathFactory,
-        mutation: tuple[str, bytes, bool]) -> None:
+        mutation: tuple[str, bytes, bool], base: str) -> None:
     folder = tmp_path_factory.mktemp("fuzz-ext")
     path = folder / "fuzzed.crt"
-    path.write_bytes(_fuzzed_certificate(*mutation))
+    path.write_bytes(_fuzzed_certificate(*mutation, base=base))
     code, out, err = run_cli("check", "--group", "certificates", "--format", "json",
                              "--now", NOW, str(path))
     assert_clean_exit(code, err, "check")
-    _judge_fuzzed(json.loads(out), str(path))
+    _judge_fuzzed(json.loads(out), str(path), base)
     code, out, err = run_cli("inspect", "--now", NOW, str(path))
     assert_clean_exit(code, err, "inspect")
     assert "internal error" not in out
