@@ -27,8 +27,6 @@ class CertificateRecord:
     spki_fingerprint: str  # SHA-256 of the SubjectPublicKeyInfo
     wildcard_names: tuple[str, ...]  # CN or SAN DNS names containing "*"
     in_chain_file: bool  # the file also holds a CA certificate
-    subject: str = ""  # as openssl prints it
-    issuer: str = ""  # as openssl prints it
     index: int = 0  # position in its file, 0-based
     issued_by: str | None = None  # fingerprint of the certificate in the file that signed it
 
@@ -49,17 +47,21 @@ def _records_of(path: str, data: bytes, chain_file: bool,
     for position, obj in enumerate(certificates):
         try:
             names, dns, spki, is_ca = obj.common_names, obj.dns_names, obj.spki, obj.is_ca
-            subject, issuer = obj.subject_text, obj.issuer.text()
         except Exception:  # facts do not raise; should one all the same, skip the record
             continue
-        signer = issuers.get(position)
-        records.append({
+        record: dict[str, object] = {
             "line": obj.line, "fingerprint": obj.fingerprint, "common_names": names,
             "is_ca": is_ca, "spki_fingerprint": hashlib.sha256(spki).hexdigest(),
             "wildcard_names": [n for n in names + dns if "*" in n],
-            "in_chain_file": holds_ca, "subject": subject, "issuer": issuer,
-            "index": obj.index, "issued_by": signer.fingerprint if signer else None,
-        })
+            "in_chain_file": holds_ca,
+        }
+        # Only where they say something: most files hold one certificate, and the cache
+        # of a large index is read on every run.
+        if obj.index:
+            record["index"] = obj.index
+        if position in issuers:
+            record["issued_by"] = issuers[position].fingerprint
+        records.append(record)
     return records, loaded.final
 
 
@@ -128,15 +130,16 @@ def load_index_certificates(root: str, *, max_bytes: int, chain: str | None = No
     records = []
     for entry in entries:
         key = cache_key(entry)
-        for item in fresh.get(key, cache.get(key, [])):
+        items = fresh.get(key) if fresh else None
+        for item in cache.get(key, []) if items is None else items:
             records.append(CertificateRecord(
                 path=entry.path, line=item["line"],  # type: ignore[arg-type]
                 fingerprint=str(item["fingerprint"]),
                 common_names=tuple(item["common_names"]),  # type: ignore[arg-type]
                 is_ca=bool(item["is_ca"]), spki_fingerprint=str(item["spki_fingerprint"]),
                 wildcard_names=tuple(item["wildcard_names"]),  # type: ignore[arg-type]
-                in_chain_file=bool(item["in_chain_file"]), subject=str(item["subject"]),
-                issuer=str(item["issuer"]), index=int(item["index"]),  # type: ignore[call-overload]
-                issued_by=item["issued_by"]))  # type: ignore[arg-type]
+                in_chain_file=bool(item["in_chain_file"]),
+                index=item.get("index", 0),  # type: ignore[arg-type]
+                issued_by=item.get("issued_by")))  # type: ignore[arg-type]
     return records
 

@@ -186,6 +186,23 @@ def split_certificate(der: bytes) -> RawParts | None:
                     extensions, part(fields[2]), part(fields[3]))
 
 
+def signature_fields(der: bytes) -> tuple[bytes, bytes] | None:
+    """(signatureAlgorithm, tbsCertificate.signature) of a certificate, read without
+    splitting the rest: every certificate is asked, so it reads five headers, no more."""
+    outer = read_tlv(der)
+    tbs = read_tlv(der, outer.content) if outer is not None else None
+    algorithm = read_tlv(der, tbs.end) if tbs is not None else None
+    if tbs is None or algorithm is None:
+        return None
+    field = read_tlv(der, tbs.content, tbs.end)
+    if field is not None and field.tag == VERSION:
+        field = read_tlv(der, field.end, tbs.end)
+    inner = read_tlv(der, field.end, tbs.end) if field is not None else None  # after serial
+    if inner is None:
+        return None
+    return der[algorithm.start:algorithm.end], der[inner.start:inner.end]
+
+
 def split_csr(der: bytes) -> RawParts | None:
     """The parts of a CSR; None unless the framing is a CSR's."""
     top = _signed_parts(der)

@@ -128,7 +128,7 @@ class SubjectFacts:
                          for rdn in self.rdns if rdn) or "(empty)"
 
 
-def _attribute_text(value: object) -> str:
+def attribute_text(value: object) -> str:
     return value if isinstance(value, str) else bytes(value).hex()  # type: ignore[call-overload]
 
 
@@ -185,30 +185,38 @@ def _subject_problem(rdns: list[list[tuple[str, str]]],
 
 
 Signed = x509.Certificate | x509.CertificateSigningRequest
+# The raw parts, split only when a reader needs them: cryptography reads most certificates
+# whole, and splitting every certificate of a 10,000-file index would cost more than it.
+RawSource = Callable[[], "der.RawParts | None"]
 
 
-def read_subject(signed: Signed | None, raw: der.RawParts | None) -> SubjectFacts:
-    return _read_name(None if signed is None else lambda: signed.subject,
-                      raw.subject if raw is not None else None, "subject")
+def read_subject(signed: Signed | None, raw: RawSource) -> SubjectFacts:
+    def raw_name() -> bytes | None:
+        parts = raw()
+        return parts.subject if parts is not None else None
+    return _read_name(None if signed is None else lambda: signed.subject, raw_name, "subject")
 
 
-def read_issuer(certificate: x509.Certificate | None, raw: der.RawParts | None
-                ) -> SubjectFacts:
-    return _read_name(None if certificate is None else lambda: certificate.issuer,
-                      raw.issuer if raw is not None else None, "issuer")
+def read_issuer(certificate: x509.Certificate | None, raw: RawSource) -> SubjectFacts:
+    def raw_name() -> bytes | None:
+        parts = raw()
+        return parts.issuer if parts is not None else None
+    return _read_name(None if certificate is None else lambda: certificate.issuer, raw_name,
+                      "issuer")
 
 
-def _read_name(name: Callable[[], x509.Name] | None, raw: bytes | None,
+def _read_name(name: Callable[[], x509.Name] | None, raw_name: Callable[[], bytes | None],
                part: str) -> SubjectFacts:
     """The name as cryptography reads it; else from the raw DER, and why it was refused."""
     refused: Exception | None = None
     if name is not None:
         try:
             return SubjectFacts(tuple(
-                tuple((attribute.oid.dotted_string, _attribute_text(attribute.value))
+                tuple((attribute.oid.dotted_string, attribute_text(attribute.value))
                       for attribute in rdn) for rdn in name().rdns))
         except Exception as exc:  # cryptography refuses the whole name
             refused = exc
+    raw = raw_name()
     rdns = _raw_rdns(raw) if raw is not None else None
     if rdns is None:
         return SubjectFacts((), Malformed(part, f"{part} could not be parsed"
@@ -372,14 +380,14 @@ def _raw_facts(raw: der.RawExtension, facts: ExtensionFacts) -> None:
         facts.crl_unreadable = True
 
 
-def read_extensions(signed: Signed | None, raw: der.RawParts | None) -> ExtensionFacts:
+def read_extensions(signed: Signed | None, raw: RawSource) -> ExtensionFacts:
     facts = ExtensionFacts()
     if signed is None:  # cryptography refused the whole certificate: the raw extensions
-        return _one_by_one(raw, None)
+        return _one_by_one(raw(), None)
     try:
         extensions = signed.extensions
     except Exception as refused:  # one odd extension: cryptography refuses them all
-        return _one_by_one(raw, refused)
+        return _one_by_one(raw(), refused)
     for extension in extensions:
         facts.present.append(extension.oid.dotted_string)
         facts.take(extension)
@@ -430,24 +438,31 @@ def _without_parameters(spki: bytes) -> bool:
     return algorithm is not None and len(algorithm) == 1
 
 
-def read_public_key(signed: Signed | None, raw: der.RawParts | None) -> PublicKeyFacts:
+def _raw_spki(raw: RawSource) -> bytes:
+    parts = raw()
+    return parts.spki if parts is not None else b""
+
+
+def read_public_key(signed: Signed | None, raw: RawSource) -> PublicKeyFacts:
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-    raw_spki = raw.spki if raw is not None else b""
     try:  # CSRs have it too, though their type stubs do not say so
         oid = str(getattr(signed, "public_key_algorithm_oid").dotted_string)  # noqa: B009
     except Exception:
-        parts = der.elements(raw_spki) or []
-        oid = (der.algorithm_oid(raw_spki[parts[0].start:parts[0].end]) if parts else None) or ""
+        spki = _raw_spki(raw)
+        parts = der.elements(spki) or []
+        oid = (der.algorithm_oid(spki[parts[0].start:parts[0].end]) if parts else None) or ""
     algorithm = KEY_ALGORITHMS.get(oid, oid or "unknown")
     label = key_type_label(algorithm)
     try:
-        key = signed.public_key() if signed is not None else load_der_public_key(raw_spki)
+        key = signed.public_key() if signed is not None else \
+            load_der_public_key(_raw_spki(raw))
     except UnsupportedAlgorithm:
-        return PublicKeyFacts(algorithm, None, raw_spki, Malformed(
+        return PublicKeyFacts(algorithm, None, _raw_spki(raw), Malformed(
             "public key", f"public key could not be parsed: the algorithm {label}"
                           f"{f' ({oid})' if label != oid else ''} is not supported"))
     except Exception as refused:
+        raw_spki = _raw_spki(raw)
         if algorithm == "dsa" and _without_parameters(raw_spki):
             return PublicKeyFacts(algorithm, None, raw_spki, Malformed(
                 "public key", "public key could not be parsed: the DSA key has no parameters "
@@ -464,7 +479,7 @@ def read_public_key(signed: Signed | None, raw: der.RawParts | None) -> PublicKe
     try:
         encoded = spki_der(key)
     except Exception:  # a key type cryptography reads but will not write back
-        encoded = raw_spki
+        encoded = _raw_spki(raw)
     return PublicKeyFacts(algorithm, size if isinstance(size, int) else None, encoded)
 
 
@@ -488,11 +503,12 @@ def _raw_time(data: bytes, element: der.Tlv) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
-def read_validity(certificate: x509.Certificate | None, raw: der.RawParts | None
+def read_validity(certificate: x509.Certificate | None, source: RawSource
                   ) -> tuple[datetime | None, datetime | None]:
     """(not before, not after); None where the time cannot be read."""
     if certificate is not None:
         return certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    raw = source()
     times = der.elements(raw.validity) if raw is not None and raw.validity else None
     if raw is None or raw.validity is None or not times or len(times) != 2:
         return None, None
@@ -530,11 +546,12 @@ def load_problem(refused: Exception, kind: str) -> Malformed:
 
 # -- signature algorithm ---------------------------------------------------------------------
 
-def signature_mismatch(raw: der.RawParts | None) -> Malformed | None:
+def signature_mismatch(certificate_der: bytes) -> Malformed | None:
     """RFC 5280 4.1.1.2: signatureAlgorithm must equal tbsCertificate.signature."""
-    if raw is None or raw.inner_signature is None or raw.inner_signature == raw.outer_signature:
+    fields = der.signature_fields(certificate_der)
+    if fields is None or fields[0] == fields[1]:
         return None
-    outer, inner = signature_name(raw.outer_signature), signature_name(raw.inner_signature)
+    outer, inner = signature_name(fields[0]), signature_name(fields[1])
     detail = f"{outer}, with other parameters" if outer == inner else inner
     return Malformed("signatureAlgorithm", f"signatureAlgorithm ({outer}) differs from "
                      f"tbsCertificate.signature ({detail}): the two must be identical, and "

@@ -16,10 +16,12 @@ from cryptography.hazmat.primitives.serialization import (
     pkcs7,
     pkcs12,
 )
+from cryptography.x509.oid import NameOID
 
 from certwarden.recognition import armor, sniff
 from certwarden.recognition import certificate_der as der_parts
 from certwarden.recognition import certificate_facts as facts
+from certwarden.recognition.der_keys import spki_der
 from certwarden.recognition.pkcs12_limits import pkcs12_work
 
 
@@ -42,7 +44,7 @@ class CertificateObject:
     # then come from the raw DER alone.
     load_problem: facts.Malformed | None = None
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         return hashlib.sha256(self.der).hexdigest()
 
@@ -62,40 +64,43 @@ class CertificateObject:
             der_parts.split_csr
         return split(self.der)
 
+    def _raw(self) -> der_parts.RawParts | None:
+        return self.raw
+
     @functools.cached_property
     def subject(self) -> facts.SubjectFacts:
-        return facts.read_subject(self.signed, self.raw)
+        return facts.read_subject(self.signed, self._raw)
 
     @functools.cached_property
     def issuer(self) -> facts.SubjectFacts:
         """The issuer's name (certificates only; a CSR names no issuer)."""
         if self.kind != "certificate":
             return facts.SubjectFacts(())
-        return facts.read_issuer(self.certificate, self.raw)
+        return facts.read_issuer(self.certificate, self._raw)
 
     @property
     def self_issued(self) -> bool:
         """Subject and issuer are the same name (a root, or a self-signed certificate)."""
-        return self.raw is not None and self.raw.issuer == self.raw.subject
+        return self.kind == "certificate" and self.subject.rdns == self.issuer.rdns
 
     @functools.cached_property
     def extension_facts(self) -> facts.ExtensionFacts:
-        return facts.read_extensions(self.signed, self.raw)
+        return facts.read_extensions(self.signed, self._raw)
 
     @functools.cached_property
     def public_key(self) -> facts.PublicKeyFacts:
-        return facts.read_public_key(self.signed, self.raw)
+        return facts.read_public_key(self.signed, self._raw)
 
     @functools.cached_property
     def validity(self) -> tuple[datetime | None, datetime | None]:
         if self.kind != "certificate":
             return None, None
-        return facts.read_validity(self.certificate, self.raw)
+        return facts.read_validity(self.certificate, self._raw)
 
     @property
     def malformed(self) -> list[facts.Malformed]:
         """Every part that cannot be parsed, in the order openssl prints them."""
-        found = [facts.signature_mismatch(self.raw) if self.kind == "certificate" else None,
+        found = [facts.signature_mismatch(self.der) if self.kind == "certificate" else None,
                  self.subject.malformed, self.public_key.malformed]
         parts = [m for m in found if m is not None] + self.extension_facts.malformed
         problem = self.load_problem
@@ -126,8 +131,16 @@ class CertificateObject:
         """
         return self.asserts_ca and (self.in_chain or self.signs_certificates)
 
-    @property
+    @functools.cached_property
     def common_names(self) -> list[str]:
+        if "subject" not in self.__dict__ and self.signed is not None:
+            # The repository index asks only this of 10,000s of certificates: skip reading
+            # the whole subject when cryptography can answer directly.
+            try:
+                return [facts.attribute_text(attribute.value) for attribute in
+                        self.signed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+            except Exception:  # a subject cryptography refuses: read it field by field
+                pass
         return self.subject.values(facts.ATTRIBUTE_OIDS["CN"])
 
     def subject_values(self, attribute: str) -> list[str]:
@@ -158,8 +171,13 @@ class CertificateObject:
         """crlDistributionPoints is present but malformed: cert-malformed speaks for it."""
         return self.extension_facts.crl_unreadable
 
-    @property
+    @functools.cached_property
     def spki(self) -> bytes:
+        if "public_key" not in self.__dict__ and self.signed is not None:
+            try:  # as common_names: the index asks only this of the key
+                return spki_der(self.signed.public_key())
+            except Exception:  # a key cryptography refuses: its facts say what it is
+                pass
         return self.public_key.spki
 
     @property

@@ -42,6 +42,9 @@ def same_cn(name: str) -> str:
 
 
 def _cns(record: CertificateRecord) -> set[str]:
+    if len(record.common_names) == 1:  # the common case, on every certificate of the index
+        name = same_cn(record.common_names[0])
+        return {name} if name else set()
     return {cn for cn in map(same_cn, record.common_names) if cn}
 
 
@@ -93,11 +96,16 @@ def duplicate_common_names_in_one_file(records: list[CertificateRecord]
                                        ) -> Iterator[tuple[CertificateRecord, Issue]]:
     """Two leaves with one CN in one bundle file: different keys, and neither issued the
     other (a chain repeats no CN of its leaf; a renewal kept beside the old one does)."""
-    by_file_and_name: dict[tuple[str, str], list[CertificateRecord]] = defaultdict(list)
+    by_file: dict[str, list[CertificateRecord]] = defaultdict(list)
     for record in records:
         if not record.is_ca:
-            for name in _cns(record):
-                by_file_and_name[record.path, name].append(record)
+            by_file[record.path].append(record)
+    by_file_and_name: dict[tuple[str, str], list[CertificateRecord]] = defaultdict(list)
+    for path, leaves in by_file.items():
+        if len(leaves) > 1:  # most files hold one certificate
+            for record in leaves:
+                for name in _cns(record):
+                    by_file_and_name[path, name].append(record)
     for (_, name), group in by_file_and_name.items():
         for record in group:
             others = [other for other in group
