@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tests import odd_certificates
+
 from bench.measure import measure, table
 from bench.private_keys import tool
-from tests import odd_certificates
 
 HERE = Path(__file__).parent
 NOW = "2026-06-01T00:00:00Z"  # the builders date certificates relative to tests.pki.NOW
