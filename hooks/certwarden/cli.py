@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     file_groups = ", ".join(default_names(repository=False))
 
     check = commands.add_parser("check", help="check files (default: the staged blobs)")
-    check.add_argument("paths", nargs="*", metavar="PATH")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="files or folders to check (after `--`, every argument is a "
+                            "path); none: the staged blobs of the git index")
     check.add_argument("--secrets-baseline", "--baseline", metavar="FILE",
                        help="detect-secrets baseline (default: .secrets.baseline at the "
                             "root; --baseline as in detect-secrets-hook)")

@@ -1,9 +1,10 @@
 """Share a long file list between this process and one forked worker per extra core.
 
-pre-commit already runs hooks in parallel batches; this matters when certwarden is run
-on a whole repository (`pre-commit run --all-files` with one batch per core, or
-`certwarden check PATHS...`). Each file's verdict depends only on that file and its
-neighbours on disk, so the split never changes the result.
+Our hooks are require_serial, so pre-commit passes one hook the whole file list in one
+call (one verdict, one import of cryptography or detect-secrets); this module spreads
+it over the cores (`pre-commit run --all-files`, `certwarden check PATHS...`). Each
+file's verdict depends only on that file and its neighbours, so the split never changes
+the result.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
 
 
 def worker_count(items: int) -> int:
-    # pre-commit already runs one hook process per core on its own batches.
-    if not hasattr(os, "fork") or os.environ.get("PRE_COMMIT") == "1":
+    # The manifest's hooks are require_serial: pre-commit hands us the whole file list in
+    # one call, and the cores are ours to use.
+    if not hasattr(os, "fork"):
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
