@@ -354,6 +354,10 @@ def extension_problem(raw: der.RawExtension, refused: Exception) -> str:
     if "must not contain the '*'" in text:
         return "a DNS name constraint holds '*': name constraints are domain names, " \
                "not wildcards"
+    if text == "a relative distinguished name cannot be empty":
+        return "a directory name in it holds an empty RDN (relative distinguished name)"
+    if text == "duplicate attributes are not allowed":
+        return "a directory name in it holds the same attribute twice in one RDN"
     if text == "path_length must be None when ca is False":
         return "CA:FALSE with a path length (pathLenConstraint is only allowed with CA:TRUE)"
     if text.startswith("Invalid IPNetwork"):
