@@ -76,12 +76,15 @@ def _issuer_in(obj: CertificateObject, candidates: list[CertificateObject]
 def order_chain(objects: list[CertificateObject], now: datetime
                 ) -> tuple[list[CertificateObject], list[str], list[str]]:
     """(the CAs in path order, problems, notes) of a chain file's certificates."""
+    problems = [f"certificate {position} ({describe(obj)}) cannot be validated: "
+                f"{obj.load_problem.message if obj.load_problem else 'it is malformed'}"
+                for position, obj in enumerate(objects, 1)
+                if obj.kind == "certificate" and obj.certificate is None]
     certificates = [obj for obj in objects if obj.certificate is not None]
     if not certificates:
-        return [], ["the chain file holds no certificate"], []
+        return [], problems or ["the chain file holds no certificate"], []
     cas = [obj for obj in certificates if obj.asserts_ca]
     leaves = [obj for obj in certificates if not obj.asserts_ca]
-    problems: list[str] = []
     if len(leaves) > 1:
         names = "; ".join(describe(obj) for obj in leaves)
         problems.append(f"it holds {len(leaves)} certificates that are not CAs "
