@@ -260,3 +260,20 @@ def test_nothing_is_fetched_unless_asked(run_json: RunJson, repo: Path, plant: P
     assert code == 0
     code, document = run_json("--group", "certificates", "--fetch-crl", "pki/revoked.crt")
     assert code == 1 and rules_of(document) == {"cert-revoked"}
+
+
+def test_chain_file_names_a_certificate_cryptography_refuses(run_json: RunJson, repo: Path,
+                                                              plant: Pki) -> None:
+    from tests import odd_certificates as odd
+
+    tbs = odd.Tbs.of(plant.root)
+    tbs.parts[0] = odd.ctx(0, odd.integer(3))  # version 4: cryptography will not load it
+    refused = odd.der_to_pem(odd.sign(tbs, plant.root_key))
+    (repo / "pki" / "chain.pem").write_bytes(refused)
+    (repo / ".certwarden.toml").write_text('chain = "pki/chain.pem"\n')
+    code, document = run_json("--group", "certificates", "pki/chain.pem")
+    assert code == 1
+    chain = [f["message"] for f in document["findings"] if f["rule"] == "cert-chain"]
+    assert chain == ["chain file: certificate 1 (CN = Plant Root CA) cannot be validated: "
+                     "version could not be parsed: 3 is not a valid X509 version (X.509 "
+                     "knows v1, v2 and v3)"]
