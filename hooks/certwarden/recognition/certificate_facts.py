@@ -229,15 +229,13 @@ def _read_name(name: Callable[[], x509.Name] | None, raw_name: Callable[[], byte
 
 # -- extensions ------------------------------------------------------------------------------
 
-BASIC_CONSTRAINTS, KEY_USAGE, SAN, CRL_DP, NAME_CONSTRAINTS = (
-    "2.5.29.19", "2.5.29.15", "2.5.29.17", "2.5.29.31", "2.5.29.30")
+BASIC_CONSTRAINTS, KEY_USAGE, SAN, CRL_DP = "2.5.29.19", "2.5.29.15", "2.5.29.17", "2.5.29.31"
 
 
 @dataclass
 class ExtensionFacts:
     """What the rules read from the extensions, and what could not be parsed."""
 
-    present: list[str] = field(default_factory=list)  # OIDs, in file order
     ca: bool = False  # basicConstraints cA
     key_cert_sign: bool = False
     dns_names: list[str] = field(default_factory=list)  # SAN DNS names
@@ -393,7 +391,6 @@ def read_extensions(signed: Signed | None, raw: RawSource) -> ExtensionFacts:
     except Exception as refused:  # one odd extension: cryptography refuses them all
         return _one_by_one(raw(), refused)
     for extension in extensions:
-        facts.present.append(extension.oid.dotted_string)
         facts.take(extension)
     return facts
 
@@ -405,8 +402,7 @@ def _one_by_one(raw: der.RawParts | None, refused: Exception | None) -> Extensio
                                                        f"{f': {refused}' if refused else ''}"))
         return facts
     oids = [extension.oid for extension in raw.extensions]
-    facts.present = list(dict.fromkeys(oids))
-    for oid in facts.present:
+    for oid in dict.fromkeys(oids):
         if oids.count(oid) > 1:
             name = extension_name(oid)
             facts.malformed.append(Malformed(name, f"{name} could not be parsed: duplicate "
