@@ -504,3 +504,28 @@ def test_extension_readers_on_random_values_never_raise(breakage: str, value: by
     _every_fact(certificate)
     [obj] = load_certificates(certificate, "fuzzed.der", passphrase=None).objects
     assert obj.malformed  # the values are random: something is malformed, and named
+
+
+def test_der_certificate_holding_pem_looking_text_is_still_judged(run_json: RunJson,
+                                                                  tmp_path: Path) -> None:
+    """A `-----BEGIN PRIVATE KEY-----` inside an extension must not hide a DER certificate."""
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes
+
+    key = pki.rsa_key()
+    policies = cx509.CertificatePolicies([cx509.PolicyInformation(
+        cx509.ObjectIdentifier("1.3.6.1.4.1.99999.1"),
+        ["http://example.com/-----BEGIN PRIVATE KEY-----"])])
+    spec = pki.Spec(cn="*.plant.example.com")
+    certificate = (cx509.CertificateBuilder().subject_name(spec.name()).issuer_name(spec.name())
+                   .public_key(key.public_key()).serial_number(7)
+                   .not_valid_before(spec.not_before).not_valid_after(spec.not_after)
+                   .add_extension(policies, critical=False)
+                   .add_extension(cx509.CRLDistributionPoints([cx509.DistributionPoint(
+                       [cx509.UniformResourceIdentifier(pki.CRL_URL)], None, None, None)]),
+                       critical=False)
+                   .sign(key, hashes.SHA256()))
+    (tmp_path / "hidden.cer").write_bytes(pki.der(certificate))
+    code, document = run_json("--group", "certificates", "--", "hidden.cer")
+    assert code == 1
+    assert rules_of(document, "hidden.cer") == {"cert-wildcard"}

@@ -460,10 +460,24 @@ def load_certificates(data: bytes, path: str, *, passphrase: bytes | None,
     return found
 
 
+def _is_one_der_element(data: bytes) -> bool:
+    """The file is one DER SEQUENCE (a trailing newline or NULs allowed)."""
+    if data[:1] != b"\x30":
+        return False
+    length = armor.der_element_length(data)
+    return length is not None and length <= len(data) <= length + 4 and \
+        not data[length:].strip(b"\r\n\0")
+
+
 def _load(data: bytes, path: str, passphrase: bytes | None) -> CertificateFile:
     found = CertificateFile()
     if not data.strip():
         found.unreadable.append(Unreadable(None, "empty file"))
+        return found
+    if _is_one_der_element(data):
+        # Binary DER, even when an extension value happens to hold PEM-looking text
+        # (a `-----BEGIN PRIVATE KEY-----` in a policy URI must not hide the certificate).
+        _load_der(data, path, passphrase, found)
         return found
     if b"-----BEGIN " in data:
         _load_pem(data, found)
