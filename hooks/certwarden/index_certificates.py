@@ -12,6 +12,7 @@ from certwarden.recognition import sniff
 from certwarden.sources import IndexEntry, git, read_blobs, tracked_entries
 
 CACHE_VERSION = 2  # bump when what a record holds changes
+MAX_SHARED_CACHE_ENTRIES = 50_000  # trees judged in turn: beyond this, keep the last one's
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,29 @@ def load_index_certificates(root: str, *, max_bytes: int,
                             chain: str | None = None) -> list[CertificateRecord]:
     """Every certificate in the index; `chain` is the configured CA chain file, whose
     certificates are CAs even one at a time."""
-    entries = certificate_entries(root)
+    return load_entry_certificates(root, certificate_entries(root), max_bytes=max_bytes,
+                                   chain=chain)
+
+
+def load_tree_certificates(root: str, treeish: str, *, max_bytes: int,
+                           chain: str | None = None) -> tuple[list[CertificateRecord],
+                                                              dict[str, str]]:
+    """Every certificate in a commit's tree (a branch as a push leaves it), and the blob
+    id of each certificate path; parsed results share the index's per-blob cache."""
+    from certwarden.revisions import tree_entries
+
+    entries = [e for e in tree_entries(root, treeish)
+               if e.mode != "120000" and sniff.is_certificate_name(e.path)]
+    records = load_entry_certificates(root, entries, max_bytes=max_bytes, chain=chain,
+                                      keep_others=True)
+    return records, {e.path: e.blob for e in entries}
+
+
+def load_entry_certificates(root: str, entries: list[IndexEntry], *, max_bytes: int,
+                            chain: str | None = None,
+                            keep_others: bool = False) -> list[CertificateRecord]:
+    """The certificates of these entries. The cache keeps only these entries' blobs, unless
+    keep_others (several trees judged in turn share it) and it is not yet large."""
     chain_path = os.path.normpath(chain) if chain else None
 
     def cache_key(entry: IndexEntry) -> str:
@@ -107,7 +130,9 @@ def load_index_certificates(root: str, *, max_bytes: int,
             cache[cache_key(entry)] = _records_of(source.path, source.data,
                                                   entry.path == chain_path)
         live = {cache_key(e) for e in entries}
-        _save_cache(cache_file, {key: value for key, value in cache.items() if key in live})
+        if not (keep_others and len(cache) <= MAX_SHARED_CACHE_ENTRIES):
+            cache = {key: value for key, value in cache.items() if key in live}
+        _save_cache(cache_file, cache)
     records = []
     for entry in entries:
         for item in cache.get(cache_key(entry), []):

@@ -26,8 +26,10 @@ def _relative_uri(path: str, root: str) -> tuple[str, str | None]:
     """(URI relative to the root, commit) of a finding's path."""
     commit = None
     if ":" in path and not os.path.exists(path):
-        prefix, _, rest = path.partition(":")  # COMMIT:PATH from `scan --history`
-        if len(prefix) == 12 and all(c in "0123456789abcdef" for c in prefix):
+        # COMMIT:PATH from `scan --history` (12 hex digits), `scan --range` (a full id:
+        # 40 hex digits, 64 in SHA-256 repositories)
+        prefix, _, rest = path.partition(":")
+        if len(prefix) in (12, 40, 64) and all(c in "0123456789abcdef" for c in prefix):
             commit, path = prefix, rest
     absolute = os.path.abspath(os.path.join(root, path) if commit else path)
     relative = os.path.relpath(absolute, root) if absolute.startswith(root) else path
