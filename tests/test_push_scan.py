@@ -187,3 +187,32 @@ def test_check_push_catches_no_verify_commits_before_they_leave(
     commit(repo, {"keys/db.pem": encrypted_key(51)}, "encrypted")
     pushed = git_push("feature")
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+
+
+def test_many_blobs_are_shared_between_workers_with_the_same_verdict(
+        repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from certwarden.parallel import MIN_FILES_PER_WORKER, worker_count
+
+    base = gitserver.head(repo)
+    files = {f"src/file{index}.txt": f"line {index}\n".encode()
+             for index in range(2 * MIN_FILES_PER_WORKER)}
+    files["pki/sensor1.pass"] = b"range-Test-pass1\n"
+    files["pki/sensor1.key"] = encrypted_key()
+    commit(repo, files, "many")
+    last = commit(repo, {"deploy/leak.yaml": b"key: |\n" + plain_key(),
+                         "src/file7.txt": b"changed\n"}, "leak")
+    monkeypatch.delenv("PRE_COMMIT", raising=False)
+    if worker_count(len(files) + 2) < 2:
+        pytest.skip("one core: no worker to share with")
+    code, shared = scan(repo, "--range", f"{base}..HEAD", "--format", "json", capsys=capsys,
+                        monkeypatch=monkeypatch)
+    monkeypatch.setenv("PRE_COMMIT", "1")  # as under pre-commit: one process
+    code_alone, alone = scan(repo, "--range", f"{base}..HEAD", "--format", "json",
+                             capsys=capsys, monkeypatch=monkeypatch)
+    assert code == code_alone == 1
+    assert shared == alone
+    assert shared["files_checked"] == len(files) + 2
+    found = {(f["path"], f["rule"]) for f in shared["findings"]}
+    assert (f"{last}:deploy/leak.yaml", "key-unencrypted") in found
+    assert any(path.endswith(":pki/sensor1.pass") and rule == "passphrase-committed"
+               for path, rule in found)

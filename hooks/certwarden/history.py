@@ -12,6 +12,7 @@ staged files; findings are then named `COMMIT:PATH` (docs/architecture.md).
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Sequence
 
@@ -47,6 +48,12 @@ class Progress:
         self.files_checked = 0  # blobs not excluded by the policy
         self.commits: set[str] = set()
 
+    def merge(self, other: Progress) -> None:
+        self.findings.extend(other.findings)
+        self.blobs_judged += other.blobs_judged
+        self.files_checked += other.files_checked
+        self.commits |= other.commits
+
 
 def label(commit: str, path: str, abbrev: int) -> str:
     """`COMMIT:PATH`, the name of a blob of history in every report format (abbrev 0: the
@@ -74,15 +81,46 @@ def judge_blobs(root: str, blobs: Sequence[IntroducedBlob], *, groups: Sequence[
                 deadline: float | None = None) -> list[Finding]:
     """The file groups over each introduced blob, before policy (severity, allowlist),
     added to progress.findings. Raises OutOfTime once time.monotonic() passes the
-    deadline."""
+    deadline. Many blobs are shared with one forked worker per extra core, each with its
+    own git processes; each blob's verdict depends only on its commit's tree."""
+    from certwarden.parallel import map_chunks, worker_count
+
+    progress.blobs_total = len(blobs)
+    if not blobs or not any(group.scope == FILE for group in groups):
+        return progress.findings
+    parent = os.getpid()
+    if worker_count(len(blobs)) > 1 and any(sniff.is_certificate_name(b.path) for b in blobs):
+        # Loaded once before the fork, not once in each worker (cryptography: ~0.1 s).
+        import certwarden.recognition.certificates
+        import certwarden.recognition.keys  # noqa: F401
+
+    def work(chunk: Sequence[IntroducedBlob]) -> Progress:
+        part = Progress()
+        if os.getpid() == parent:
+            _judge_chunk(root, chunk, groups, context, abbrev, part, deadline)
+            return part
+        reader = ObjectReader(root)  # a forked worker never shares the parent's pipes
+        try:
+            _judge_chunk(root, chunk, groups,
+                         history_context(context.config, context.now, reader), abbrev, part,
+                         deadline)
+        finally:
+            reader.close()
+        return part
+
+    for part in map_chunks(work, blobs):
+        progress.merge(part)
+    return progress.findings
+
+
+def _judge_chunk(root: str, blobs: Sequence[IntroducedBlob], groups: Sequence[Group],
+                 context: RuleContext, abbrev: int, progress: Progress,
+                 deadline: float | None) -> None:
     file_groups = [group for group in groups if group.scope == FILE]
     neighbours = context.neighbours
     assert isinstance(neighbours, CommitTrees)
-    progress.blobs_total = len(blobs)
-    findings = progress.findings
-    if not file_groups or not blobs:
-        return findings
     config = context.config
+    findings = progress.findings
     with contextlib.ExitStack() as stack:
         for group in file_groups:
             stack.enter_context(group.session(context))
@@ -108,7 +146,6 @@ def judge_blobs(root: str, blobs: Sequence[IntroducedBlob], *, groups: Sequence[
                 if selected(group, source) and group.wants(source, context):
                     findings.extend(relabel(finding, name)
                                     for finding in check_one(group, source, context))
-    return findings
 
 
 def judge_trees(root: str, tips: Sequence[str], introduced: Sequence[IntroducedBlob], *,
@@ -138,8 +175,6 @@ def judge_trees(root: str, tips: Sequence[str], introduced: Sequence[IntroducedB
 def secrets_configured(config: Config) -> bool:
     """Generic secrets are judged in history when the repository uses detect-secrets: a
     secrets baseline, or secrets settings in the policy."""
-    import os
-
     baseline = config.secrets_baseline or ".secrets.baseline"  # detect-secrets' default
     return bool(config.secrets_baseline or config.secrets_exclude) or os.path.isfile(
         os.path.join(config.root, baseline))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     T = TypeVar("T")
+    Item = TypeVar("Item")
 
 
 def worker_count(items: int) -> int:
@@ -29,7 +30,7 @@ def worker_count(items: int) -> int:
     return max(1, min(cores, items // MIN_FILES_PER_WORKER))
 
 
-def map_chunks(work: Callable[[Sequence[str]], T], items: Sequence[str]) -> list[T]:
+def map_chunks(work: Callable[[Sequence[Item]], T], items: Sequence[Item]) -> list[T]:
     """work(chunk) for interleaved chunks of items, chunks after the first in children."""
     workers = worker_count(len(items))
     if workers == 1:
@@ -37,7 +38,7 @@ def map_chunks(work: Callable[[Sequence[str]], T], items: Sequence[str]) -> list
     import pickle
 
     chunks = [items[index::workers] for index in range(workers)]
-    children: list[tuple[int, int, Sequence[str]]] = []
+    children: list[tuple[int, int, Sequence[Item]]] = []
     for chunk in chunks[1:]:
         read_end, write_end = os.pipe()
         pid = os.fork()
