@@ -78,6 +78,15 @@ class ObjectReader:
             offset = end + 1 + hash_size
         return sorted(names)
 
+    def forget(self) -> None:
+        """In a forked worker: let go of the parent's git process without waiting for it
+        (holding its stdin open would keep it alive after the parent closes it)."""
+        if self._process is not None:
+            for stream in (self._process.stdin, self._process.stdout):
+                if stream is not None:
+                    stream.close()
+            self._process = None
+
     def close(self) -> None:
         if self._process is not None:
             for stream in (self._process.stdin, self._process.stdout):

@@ -99,6 +99,9 @@ def judge_blobs(root: str, blobs: Sequence[IntroducedBlob], *, groups: Sequence[
         if os.getpid() == parent:
             _judge_chunk(root, chunk, groups, context, abbrev, part, deadline)
             return part
+        inherited = context.neighbours
+        if isinstance(inherited, CommitTrees):
+            inherited.reader.forget()
         reader = ObjectReader(root)  # a forked worker never shares the parent's pipes
         try:
             _judge_chunk(root, chunk, groups,
