@@ -321,3 +321,27 @@ def test_malformed_stdin_is_rejected(server: Path) -> None:
     empty = subprocess.run([sys.executable, "-m", "certwarden", "pre-receive"], cwd=server,
                            input=b"", capture_output=True, env=hookrepo.git_env())
     assert empty.returncode == 0 and empty.stderr == b""
+
+
+def test_a_sha256_server(tmp_path: Path) -> None:
+    server = tmp_path / "sha256.git"
+    made = hookrepo.git(tmp_path, "init", "-q", "--bare", "--object-format=sha256", "-b", "main",
+                        str(server), check=False)
+    if made.returncode:
+        pytest.skip("this git cannot make SHA-256 repositories")
+    hook = gitserver.make_server(tmp_path / "plain.git") / "hooks" / "pre-receive"
+    (server / "hooks" / "pre-receive").write_bytes(hook.read_bytes())
+    (server / "hooks" / "pre-receive").chmod(0o755)
+    repo = tmp_path / "work"  # a clone of an empty repository would be SHA-1
+    repo.mkdir()
+    hookrepo.git(repo, "init", "-q", "--object-format=sha256", "-b", "main")
+    hookrepo.git(repo, "remote", "add", "origin", str(server))
+    start = commit(repo, {"README.md": b"x\n"}, "start")
+    assert len(start) == 64
+    assert push(repo, "HEAD:main")[0] == 0
+    leak = commit(repo, {"leak.key": plain_key()}, "leak")
+    code, output = push(repo, "HEAD:main")
+    assert code != 0
+    assert gitserver.rejections(output) == {("leak.key", "key-unencrypted")}
+    assert f"commit {leak[:12]}" in output
+    assert ref_of(server, "main") == start

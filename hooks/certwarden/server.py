@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
 DEFAULT_TIME_BUDGET = 4.0  # seconds: GitHub Enterprise's 5 s, less start-up and margin
 ABBREV = 12  # commit ids in messages to people
+MAX_SHOWN = 50  # blocking findings described to the pusher; the rest are counted
 BYPASS_OPTION = "certwarden.bypass"
 # Who pushed, as each server tells its hooks.
 PUSHER_VARIABLES = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GITHUB_USER_LOGIN", "REMOTE_USER",
@@ -388,10 +389,13 @@ def _answer(updates: list[RefUpdate], policy: ServerPolicy, judgement: PushJudge
         return EXIT_OK
     say(f"push rejected: {len(blocking)} blocking finding"
         f"{'' if len(blocking) == 1 else 's'}; nothing was stored on the server")
-    for finding in blocking:
+    for finding in blocking[:MAX_SHOWN]:
         say("")
         for line in _describe(finding, judgement):
             say(line)
+    if len(blocking) > MAX_SHOWN:
+        say(f"\n... and {len(blocking) - MAX_SHOWN} more; `certwarden scan --range "
+            f"<remote branch>..<local branch>` lists them all on your machine")
     say("")
     say("Every pushed commit is published, so a later commit that deletes the file does "
         "not help:\nrewrite the commits that add it (git rebase -i, git commit --amend, or "
