@@ -216,3 +216,24 @@ def test_many_blobs_are_shared_between_workers_with_the_same_verdict(
     assert (f"{last}:deploy/leak.yaml", "key-unencrypted") in found
     assert any(path.endswith(":pki/sensor1.pass") and rule == "passphrase-committed"
                for path, rule in found)
+
+
+def test_merges_count_what_differs_from_every_parent(
+        repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    base = gitserver.head(repo)
+    hookrepo.git(repo, "checkout", "-q", "-b", "side")
+    side = commit(repo, {"side/id_ecdsa": plain_key(52)}, "side key")
+    hookrepo.git(repo, "checkout", "-q", "main")
+    commit(repo, {"docs/main.md": b"main\n"}, "main work")
+    hookrepo.git(repo, "merge", "-q", "--no-ff", "--no-commit", "side")
+    gitserver.write(repo, {"merge/evil.key": plain_key(53)})  # only in the merge itself
+    hookrepo.git(repo, "add", "merge/evil.key")
+    hookrepo.git(repo, "commit", "-q", "--no-verify", "-m", "merge")
+    merge = gitserver.head(repo)
+    code, document = scan(repo, "--range", f"{base}..HEAD", "--format", "json",
+                          capsys=capsys, monkeypatch=monkeypatch)
+    assert code == 1
+    assert {(f["path"], f["rule"]) for f in document["findings"]} == {
+        (f"{side}:side/id_ecdsa", "key-unencrypted"),
+        (f"{merge}:merge/evil.key", "key-unencrypted")}
+    assert document["files_checked"] == 3  # the side key once, not again at the merge
