@@ -16,7 +16,9 @@ def make_server(path: Path, *hook_args: str) -> Path:
     """A bare repository (default branch main) with the pre-receive hook installed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     hookrepo.git(path.parent, "init", "-q", "--bare", "-b", "main", str(path))
-    arguments = " ".join(shlex.quote(a) for a in ("--now", NOW_ISO, *hook_args))
+    # Every blocking finding described, so that tests can compare them all.
+    arguments = " ".join(shlex.quote(a) for a in ("--now", NOW_ISO, "--max-shown", "0",
+                                                  *hook_args))
     hook = path / "hooks" / "pre-receive"
     hook.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m certwarden pre-receive "
                     f"{arguments}\n")
@@ -69,7 +71,8 @@ def push(repo: Path, *args: str) -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
-FINDING_LINE = re.compile(r"^remote: certwarden: commit ([0-9a-f]+) \(([^)]*)\): (.+?)\s*$")
+FINDING_LINE = re.compile(
+    r"^remote: certwarden: (?:commit|object) ([0-9a-f]+) \(([^)]*)\): (.+?)\s*$")
 RULE_LINE = re.compile(r"^remote: certwarden:   ([a-z0-9-]+) \[(error|warning|info)\]: ")
 
 

@@ -185,6 +185,38 @@ def test_deletions_tags_and_force_pushes(server: Path, clone: Path) -> None:
     assert ref_of(server, "main") == before
 
 
+def test_many_findings_are_counted_beyond_the_ones_described(tmp_path: Path) -> None:
+    server = gitserver.make_server(tmp_path / "short.git", "--max-shown", "2")
+    repo = gitserver.clone(server, tmp_path / "work")
+    commit(repo, {f"keys/k{index}.key": plain_key() for index in range(5)}, "five keys")
+    code, output = push(repo, "HEAD:main")
+    assert code != 0
+    assert "push rejected: 5 blocking findings" in output
+    assert len(gitserver.rejections(output)) == 2
+    assert "... and 3 more" in output
+
+
+def test_tags_of_a_blob_or_a_tree_are_judged(server: Path, clone: Path, tmp_path: Path) -> None:
+    key = tmp_path / "loose.key"
+    key.write_bytes(plain_key(45))
+    blob = hookrepo.git(clone, "hash-object", "-w", str(key)).stdout.strip()
+    hookrepo.git(clone, "tag", "blob-tag", blob)
+    code, output = push(clone, "blob-tag")
+    assert code != 0
+    assert f"object {blob[:12]} (refs/tags/blob-tag)" in output
+    assert ("refs/tags/blob-tag", "key-unencrypted") in gitserver.rejections(output)
+
+    index = {**hookrepo.git_env(), "GIT_INDEX_FILE": str(tmp_path / "index")}
+    hookrepo.git(clone, "update-index", "--add", "--cacheinfo", f"100644,{blob},x/leak.pem",
+                 env=index)
+    tree = hookrepo.git(clone, "write-tree", env=index).stdout.strip()
+    hookrepo.git(clone, "tag", "-a", "tree-tag", "-m", "a tree", tree)
+    code, output = push(clone, "tree-tag")
+    assert code != 0
+    assert ("x/leak.pem", "key-unencrypted") in gitserver.rejections(output)
+    assert ref_of(server, "refs/tags/tree-tag") is None
+
+
 def test_many_refs_at_once_are_judged_together(server: Path, clone: Path) -> None:
     hookrepo.git(clone, "checkout", "-q", "-b", "one")
     commit(clone, {"docs/one.md": b"one\n"}, "one")

@@ -11,7 +11,7 @@ the commits of that side.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from certwarden.sources import GitError, IndexEntry, git
 
@@ -141,7 +141,7 @@ def range_walk(text: str) -> tuple[list[str], list[str]]:
     return [text], [tip]
 
 
-def pushed_walk(environ: dict[str, str] | os._Environ[str]) -> tuple[list[str], list[str]]:
+def pushed_walk(environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """(git log revisions, tip) for a pre-push run under pre-commit: the commits being pushed
     that the remote does not have yet.
 

@@ -70,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser,
                         help=f"accept a push that asks for it with `git push -o "
                              f"{BYPASS_OPTION}=REASON`, and log it (as git config "
                              "certwarden.allowBypass = true; off by default)")
+    parser.add_argument("--max-shown", type=int, default=MAX_SHOWN, metavar="N",
+                        help=f"describe at most N blocking findings to the pusher, count the "
+                             f"rest (default {MAX_SHOWN}; 0: all)")
     parser.add_argument("--audit-log", metavar="FILE",
                         help="where bypasses and pushes accepted unjudged are logged (default: "
                              "git config certwarden.auditLog, else certwarden/audit.log in "
@@ -179,6 +182,7 @@ class PushJudgement:
         self.progress = Progress()
         self.commits: list[str] = []
         self.refs_of_commit: dict[str, list[str]] = {}  # abbreviated id -> refs
+        self.other_objects: set[str] = set()  # abbreviated ids of tagged trees and blobs
         self.complete = False
 
 
@@ -210,6 +214,8 @@ def judge_push(repo: str, updates: Sequence[RefUpdate], *, policy: ServerPolicy,
     if commits:
         blobs, judgement.commits = introduced_blobs(repo, [*commits, "--not", "--all"])
     for new, kind in types.items():  # a tag of a tree or a blob: judge what it holds
+        if kind in ("tree", "blob"):
+            judgement.other_objects.add(new[:ABBREV])
         if kind == "tree":
             blobs.extend(IntroducedBlob(new, e.path, e.mode, e.blob, new)
                          for e in tree_entries(repo, new) if e.mode != "160000")
@@ -286,9 +292,12 @@ def pre_receive(args: argparse.Namespace, *, stdin: bytes | None = None,
     bypass = requested_bypass(push_options(environ))
     try:
         return _judge_and_answer(repo, updates, args, settings, bypass, environ, say, started)
-    except OutOfTime:  # the alarm fired after the judgement was over: answer it stands
+    except OutOfTime:  # the alarm fired after the judgement was over
         say("error: interrupted while answering; push rejected")
         return EXIT_REJECTED
+    except Exception as exc:  # a defect of ours: fail closed, without a traceback
+        say(f"internal error ({type(exc).__name__}); push rejected, please report it")
+        return EXIT_ERROR
 
 
 def _judge_and_answer(repo: str, updates: list[RefUpdate], args: argparse.Namespace,
@@ -351,7 +360,8 @@ def _describe(finding: Finding, judgement: PushJudgement) -> list[str]:
     commit, _, path = finding.path.partition(":")
     refs = ", ".join(judgement.refs_of_commit.get(commit, [])) or "pushed objects"
     where = path if finding.line is None else f"{path}:{finding.line}"
-    return [f"commit {commit} ({refs}): {where}",
+    kind = "object" if commit in judgement.other_objects else "commit"
+    return [f"{kind} {commit} ({refs}): {where}",
             f"  {finding.rule.id} [{finding.severity.value}]: {finding.message}",
             f"  fix: {finding.hint}"]
 
@@ -389,12 +399,13 @@ def _answer(updates: list[RefUpdate], policy: ServerPolicy, judgement: PushJudge
         return EXIT_OK
     say(f"push rejected: {len(blocking)} blocking finding"
         f"{'' if len(blocking) == 1 else 's'}; nothing was stored on the server")
-    for finding in blocking[:MAX_SHOWN]:
+    shown = blocking[:args.max_shown] if args.max_shown > 0 else blocking
+    for finding in shown:
         say("")
         for line in _describe(finding, judgement):
             say(line)
-    if len(blocking) > MAX_SHOWN:
-        say(f"\n... and {len(blocking) - MAX_SHOWN} more; `certwarden scan --range "
+    if len(shown) < len(blocking):
+        say(f"\n... and {len(blocking) - len(shown)} more; `certwarden scan --range "
             f"<remote branch>..<local branch>` lists them all on your machine")
     say("")
     say("Every pushed commit is published, so a later commit that deletes the file does "
