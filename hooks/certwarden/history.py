@@ -111,7 +111,7 @@ def judge_blobs(root: str, blobs: Sequence[IntroducedBlob], *, groups: Sequence[
             reader.close()
         return part
 
-    for part in map_chunks(work, blobs):
+    for part in map_chunks(work, blobs, contiguous=True):
         progress.merge(part)
     return progress.findings
 
