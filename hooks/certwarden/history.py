@@ -137,18 +137,19 @@ def _judge_chunk(root: str, blobs: Sequence[IntroducedBlob], groups: Sequence[Gr
                 # Paths repeat across commits with other content: parse results and
                 # listings are only valid within one commit's tree.
                 neighbours.at(blob.commit)
+                progress.commits.add(blob.commit)
                 context.key_scans.clear()
                 context.certificate_keys.clear()
-            progress.commits.add(blob.commit)
             progress.blobs_judged += 1
             if config.exclude and is_excluded(source.path, config):
                 continue
             progress.files_checked += 1
-            name = label(blob.commit, blob.path, abbrev)
             for group in file_groups:
                 if selected(group, source) and group.wants(source, context):
-                    findings.extend(relabel(finding, name)
-                                    for finding in check_one(group, source, context))
+                    found = check_one(group, source, context)
+                    if found:
+                        name = label(blob.commit, blob.path, abbrev)
+                        findings.extend(relabel(finding, name) for finding in found)
 
 
 def judge_trees(root: str, tips: Sequence[str], introduced: Sequence[IntroducedBlob], *,

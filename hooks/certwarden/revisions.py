@@ -18,9 +18,12 @@ from certwarden.sources import GitError, IndexEntry, git
 GITLINK, DELETED = "160000", "000000"
 
 
+ZERO_IDS = frozenset({"0" * 40, "0" * 64})
+
+
 def is_zero(object_id: str) -> bool:
     """git's "no object" id (40 or 64 zeros): a ref created or deleted."""
-    return bool(object_id) and set(object_id) == {"0"}
+    return object_id in ZERO_IDS
 
 
 def is_object_id(text: str) -> bool:
