@@ -128,6 +128,16 @@ def test_a_broken_policy_on_the_default_branch_falls_back_to_the_defaults(
     assert ("a.key", "key-unencrypted") in gitserver.rejections(output)
 
 
+def test_the_hook_never_fetches_crls(server: Path, clone: Path) -> None:
+    commit(clone, {".certwarden.toml": b"crl-fetch = true\n"}, "fetch CRLs")
+    assert push(clone, "HEAD:main")[0] == 0
+    commit(clone, {"pki/sensor1.crt": good_certificate()}, "a certificate")
+    code, output = push(clone, "HEAD:main")
+    assert code == 0, output
+    assert "crl-fetch is ignored on the server" in output
+    assert "cert-crl-unreachable" not in output
+
+
 def test_admin_policy_file_wins_over_the_repository(tmp_path: Path, clone: Path,
                                                     server: Path) -> None:
     policy = tmp_path / "admin" / "certwarden.toml"
