@@ -95,10 +95,10 @@ def judge_blobs(root: str, blobs: Sequence[IntroducedBlob], *, groups: Sequence[
         import certwarden.recognition.keys  # noqa: F401
 
     def work(chunk: Sequence[IntroducedBlob]) -> Progress:
+        if os.getpid() == parent:  # straight into progress: kept if time runs out
+            _judge_chunk(root, chunk, groups, context, abbrev, progress, deadline)
+            return Progress()
         part = Progress()
-        if os.getpid() == parent:
-            _judge_chunk(root, chunk, groups, context, abbrev, part, deadline)
-            return part
         inherited = context.neighbours
         if isinstance(inherited, CommitTrees):
             inherited.reader.forget()
