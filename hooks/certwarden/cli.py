@@ -87,11 +87,29 @@ def build_parser() -> argparse.ArgumentParser:
     _common(check)
 
     scan = commands.add_parser("scan", help="check every tracked file (the git index)")
-    scan.add_argument("--history", action="store_true",
+    what = scan.add_mutually_exclusive_group()
+    what.add_argument("--history", action="store_true",
                       help="check every blob ever committed instead, once each")
+    what.add_argument("--range", metavar="A..B",
+                      help="every blob the commits of B that A lacks introduce, including "
+                           "ones a later commit deletes (reported as COMMIT:PATH)")
+    what.add_argument("--since", metavar="REF", help="as --range REF..HEAD")
+    what.add_argument("--pushed", action="store_true",
+                      help="the commits being pushed (the check-push hook: pre-commit's "
+                           "PRE_COMMIT_FROM_REF/TO_REF; without them, what no remote has)")
     scan.add_argument("--group", action="append", choices=NAMES,
-                      help="run only this group of rules (repeatable; default: all)")
+                      help="run only this group of rules (repeatable; default: all; for "
+                           "commits: certificates, keys, unique, and secrets when a "
+                           "secrets baseline is configured)")
+    # Manifest entries end with `--` (check-push); scan itself takes no paths.
+    scan.add_argument("no_paths", nargs="*", metavar="", help=argparse.SUPPRESS)
     _common(scan)
+
+    from certwarden.server import add_arguments as add_pre_receive_arguments
+
+    add_pre_receive_arguments(commands.add_parser(
+        "pre-receive", help="git server hook: judge every blob a push introduces (stdin: "
+                            "<old> <new> <ref> lines); exit 1 rejects the push"), _parse_now)
 
     baseline = commands.add_parser(
         "baseline", help="write .certwarden-baseline.json from today's findings")
@@ -225,7 +243,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from certwarden.groups import FILE
     from certwarden.neighbours import GitIndex
 
+    if args.no_paths:
+        raise UsageError(f"scan takes no paths (got {args.no_paths[0]!r}); use check PATH")
     config, now = _context(args)
+    if args.range or args.since or args.pushed:
+        return _scan_commits(args, config, now)
     context = RuleContext(config, now, GitIndex(config.root, config.max_file_bytes))
     if args.history:
         entries = sources.history_entries(config.root)
@@ -239,6 +261,30 @@ def cmd_scan(args: argparse.Namespace) -> int:
         report = pipeline.run(files, groups=_groups(args, repository=True), context=context)
         report.notes.extend(baseline.stale_notes(config, report))
     return _report(args, report, config.root)
+
+
+def _scan_commits(args: argparse.Namespace, config: Config, now: datetime) -> int:
+    """scan --range/--since/--pushed: what commits introduce (certwarden.history)."""
+    from certwarden import history, revisions
+    from certwarden.groups import load_all
+
+    if args.range:
+        walk, tips = revisions.range_walk(args.range)
+    elif args.since:
+        walk, tips = revisions.range_walk(f"{revisions.check_revision(args.since)}..HEAD")
+    else:
+        walk, tips = revisions.pushed_walk(os.environ)
+    names = list(dict.fromkeys(args.group)) if args.group else history.default_group_names(
+        config)
+    report = history.scan(config.root, walk, tips, groups=load_all(names), config=config,
+                          now=now)
+    return _report(args, report, config.root)
+
+
+def cmd_pre_receive(args: argparse.Namespace) -> int:
+    from certwarden.server import pre_receive
+
+    return pre_receive(args)
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
@@ -377,6 +423,7 @@ HANDLERS = {
     "rules": cmd_rules,
     "explain": cmd_explain,
     "check-passphrase": cmd_check_passphrase,
+    "pre-receive": cmd_pre_receive,
 }
 
 

@@ -13,6 +13,7 @@ from certwarden.recognition import sniff
 from certwarden.sources import IndexEntry, git, read_blobs, tracked_entries
 
 CACHE_VERSION = 3  # bump when what a record holds changes
+MAX_SHARED_CACHE_ENTRIES = 50_000  # trees judged in turn: beyond this, keep the last one's
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,31 @@ def load_index_certificates(root: str, *, max_bytes: int, chain: str | None = No
                             ) -> list[CertificateRecord]:
     """Every certificate in the index; `chain` is the configured CA chain file, whose
     certificates are CAs even one at a time; `passphrase_for(path)` opens PKCS#12 bundles."""
-    entries = certificate_entries(root)
+    return load_entry_certificates(root, certificate_entries(root), max_bytes=max_bytes,
+                                   chain=chain, passphrase_for=passphrase_for)
+
+
+def load_tree_certificates(root: str, treeish: str, *, max_bytes: int,
+                           chain: str | None = None,
+                           passphrase_for: Callable[[str], bytes | None] | None = None
+                           ) -> tuple[list[CertificateRecord], dict[str, str]]:
+    """Every certificate in a commit's tree (a branch as a push leaves it), and the blob
+    id of each certificate path; parsed results share the index's per-blob cache."""
+    from certwarden.revisions import tree_entries
+
+    entries = [e for e in tree_entries(root, treeish)
+               if e.mode != "120000" and sniff.is_certificate_name(e.path)]
+    records = load_entry_certificates(root, entries, max_bytes=max_bytes, chain=chain,
+                                      passphrase_for=passphrase_for, keep_others=True)
+    return records, {e.path: e.blob for e in entries}
+
+
+def load_entry_certificates(root: str, entries: list[IndexEntry], *, max_bytes: int,
+                            chain: str | None = None,
+                            passphrase_for: Callable[[str], bytes | None] | None = None,
+                            keep_others: bool = False) -> list[CertificateRecord]:
+    """The certificates of these entries. The cache keeps only these entries' blobs, unless
+    keep_others (several trees judged in turn share it) and it is not yet large."""
     chain_path = os.path.normpath(chain) if chain else None
 
     def cache_key(entry: IndexEntry) -> str:
@@ -126,7 +151,9 @@ def load_index_certificates(root: str, *, max_bytes: int, chain: str | None = No
                                         passphrase)
             (cache if final else fresh)[cache_key(entry)] = parsed
         live = {cache_key(e) for e in entries}
-        _save_cache(cache_file, {key: value for key, value in cache.items() if key in live})
+        if not (keep_others and len(cache) <= MAX_SHARED_CACHE_ENTRIES):
+            cache = {key: value for key, value in cache.items() if key in live}
+        _save_cache(cache_file, cache)
     records = []
     for entry in entries:
         key = cache_key(entry)

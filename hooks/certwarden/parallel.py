@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     T = TypeVar("T")
+    Item = TypeVar("Item")
 
 
 def worker_count(items: int) -> int:
@@ -31,15 +32,22 @@ def worker_count(items: int) -> int:
     return max(1, min(cores, items // MIN_FILES_PER_WORKER))
 
 
-def map_chunks(work: Callable[[Sequence[str]], T], items: Sequence[str]) -> list[T]:
-    """work(chunk) for interleaved chunks of items, chunks after the first in children."""
+def map_chunks(work: Callable[[Sequence[Item]], T], items: Sequence[Item], *,
+               contiguous: bool = False) -> list[T]:
+    """work(chunk) for interleaved chunks of items (contiguous ones: for items that share
+    work with their neighbours, like the blobs of one history, which git stores as deltas
+    of each other), chunks after the first in children."""
     workers = worker_count(len(items))
     if workers == 1:
         return [work(items)]
     import pickle
 
-    chunks = [items[index::workers] for index in range(workers)]
-    children: list[tuple[int, int, Sequence[str]]] = []
+    if contiguous:
+        size = -(-len(items) // workers)
+        chunks = [items[index * size:(index + 1) * size] for index in range(workers)]
+    else:
+        chunks = [items[index::workers] for index in range(workers)]
+    children: list[tuple[int, int, Sequence[Item]]] = []
     for chunk in chunks[1:]:
         read_end, write_end = os.pipe()
         pid = os.fork()
