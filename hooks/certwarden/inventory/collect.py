@@ -1,0 +1,393 @@
+"""Collect the inventory's rows: every certificate in the git index (or in named files),
+its facts, the key beside it, and the certificates group's findings on it.
+
+Bytes come from sources (one `git cat-file --batch` for the index), facts from
+inventory.facts, findings from the certificates group through the pipeline: the rules
+are run, never re-implemented. In the git index, facts, key facts and findings are cached
+by blob id (inventory.cache), so an unchanged repository is not parsed again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from certwarden.context import RuleContext
+from certwarden.findings import Finding, Severity
+from certwarden.inventory.facts import Facts
+from certwarden.inventory.model import CertificateRow
+from certwarden.passphrases import passphrase_for, passphrase_variable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from certwarden.inventory.cache import BlobCache
+
+KEY_EXTENSIONS = (".key", ".pem")  # where a certificate's key lives beside it (same stem)
+
+
+class Target:
+    """One certificate file to inventory."""
+
+    __slots__ = ("blob", "cache_key", "chain_file", "data", "error", "path", "size")
+
+    def __init__(self, path: str, *, blob: str | None, chain_file: bool,
+                 cacheable: bool) -> None:
+        self.path = path  # repository-relative in the index; as given for named files
+        self.blob = blob
+        self.chain_file = chain_file
+        # The same blob is a chain (CAs even one at a time) at the configured chain path.
+        self.cache_key = (f"{blob}:chain" if chain_file else blob) if blob and cacheable \
+            else None
+        self.data: bytes | None = None
+        self.size = 0
+        self.error: str | None = None
+
+
+class Collected:
+    """Rows and findings before policy, plus what the appliance rules need."""
+
+    def __init__(self) -> None:
+        self.rows: list[CertificateRow] = []
+        self.findings: list[Finding] = []  # the certificates group's, on every file judged
+        self.files: dict[str, str | None] = {}  # every regular file in the source -> blob
+        self.key_facts: dict[str, list[Facts]] = {}  # key file -> its keys
+        self.judged: set[str] = set()  # certificate files the certificates group judged
+        self.certificate_files = 0
+
+
+def _serialize(finding: Finding) -> Facts:
+    return {"rule": finding.rule.id, "severity": finding.severity.value, "line": finding.line,
+            "message": finding.message, "fingerprint": finding.fingerprint}
+
+
+def _deserialize(path: str, item: Facts) -> Finding:
+    from certwarden.registry import get_rule
+
+    rule = get_rule(str(item["rule"]))
+    line = item.get("line")
+    return Finding(path=path, line=line if isinstance(line, int) else None, rule=rule,
+                   severity=Severity(item["severity"]), message=str(item["message"]),
+                   hint=rule.hint_for(path), fingerprint=str(item["fingerprint"]))
+
+
+def _judge(targets: Sequence[Target], context: RuleContext) -> dict[str, list[Finding]]:
+    """The certificates group on these files, through the pipeline (before policy)."""
+    from certwarden import pipeline
+    from certwarden.groups import load
+    from certwarden.sources import SourceFile
+
+    sources = [SourceFile(t.path, t.data or b"", t.size, error=t.error) for t in targets]
+    findings: dict[str, list[Finding]] = {t.path: [] for t in targets}
+    for finding in pipeline.check_files(sources, [load("certificates")], context).findings:
+        findings[finding.path].append(finding)
+    return findings
+
+
+def _examine(targets: Sequence[Target], want_facts: set[int], want_verdict: set[int],
+             context: RuleContext) -> dict[int, tuple[Facts | None, list[Facts] | None]]:
+    """Facts and findings for the targets that need them, shared between worker processes
+    when there are many (each result depends on its own file only)."""
+    from certwarden.inventory.facts import file_facts
+    from certwarden.parallel import map_chunks
+
+    config = context.config
+
+    def work(chunk: Sequence[str]) -> dict[int, tuple[Facts | None, list[Facts] | None]]:
+        indexes = [int(text) for text in chunk]
+        verdicts = _judge([targets[i] for i in indexes if i in want_verdict], context)
+        results: dict[int, tuple[Facts | None, list[Facts] | None]] = {}
+        for index in indexes:
+            target = targets[index]
+            facts = None
+            if index in want_facts:
+                if target.data is None or target.error or target.size > len(target.data):
+                    facts = {"holds_key": False, "certificates": []}
+                else:
+                    facts = file_facts(target.data, target.path,
+                                       passphrase=passphrase_for(target.path, config),
+                                       chain_file=target.chain_file)
+            verdict = verdicts.get(target.path)
+            results[index] = (facts, None if verdict is None else
+                              [_serialize(f) for f in verdict])
+        return results
+
+    merged: dict[int, tuple[Facts | None, list[Facts] | None]] = {}
+    for part in map_chunks(work, [str(i) for i in sorted(want_facts | want_verdict)]):
+        merged.update(part)
+    return merged
+
+
+def _key_facts(targets: Sequence[Target], context: RuleContext) -> dict[str, list[Facts]]:
+    """The keys of these files, shared between worker processes when there are many."""
+    from certwarden.inventory.facts import key_facts
+    from certwarden.parallel import map_chunks
+
+    config = context.config
+
+    def work(chunk: Sequence[str]) -> dict[str, list[Facts]]:
+        found = {}
+        for text in chunk:
+            target = targets[int(text)]
+            found[target.path] = key_facts(target.data or b"", config=config,
+                                           passphrase=passphrase_for(target.path, config))
+        return found
+
+    merged: dict[str, list[Facts]] = {}
+    for part in map_chunks(work, [str(i) for i in range(len(targets))]):
+        merged.update(part)
+    return merged
+
+
+def _validity(facts: Facts) -> list[tuple[float, float]]:
+    spans = []
+    certificates: list[Facts] = facts.get("certificates", [])  # type: ignore[assignment]
+    for item in certificates:
+        start, end = item.get("not_before"), item.get("not_after")
+        if isinstance(start, (int, float)) and isinstance(end, (int, float)):
+            spans.append((float(start), float(end)))
+    return spans
+
+
+def _moment(value: object) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value, tz=timezone.utc)  # type: ignore[arg-type]
+
+
+def _rows(target: Target, facts: Facts, now: datetime) -> list[CertificateRow]:
+    """Rows from facts this module wrote (fresh or cached), so their types are known."""
+    certificates: list[dict[str, Any]] = facts.get("certificates", [])  # type: ignore[assignment]
+    rows = []
+    count = len(certificates)
+    for position, item in enumerate(certificates, 1):
+        names = item["common_names"]
+        not_after = _moment(item["not_after"])
+        rows.append(CertificateRow(
+            path=target.path, position=position, count=count, line=item["line"],
+            fingerprint=item["fingerprint"], cn=names[0] if names else None,
+            common_names=names, sans=item["sans"], issuer=item["issuer"],
+            serial=item["serial"], spki=item["spki"], not_before=_moment(item["not_before"]),
+            not_after=not_after,
+            days_left=(not_after - now).days if not_after is not None else None,
+            key_type=item["key_type"], key_size=item["key_size"],
+            signature_algorithm=item["signature_algorithm"], crl_urls=item["crl_urls"],
+            is_ca=item["is_ca"]))
+    return rows
+
+
+def _key_candidates(path: str, files: dict[str, str | None]) -> list[str]:
+    """Files beside a certificate with its stem: `sensor1.key`, then `sensor1.pem`."""
+    dot = path.rfind(".")
+    stem = path[:dot] if dot > path.rfind("/") else path  # plain string work: 10,000s of calls
+    return [candidate for candidate in (stem + ".key", stem + ".pem")
+            if candidate != path and candidate in files]
+
+
+class Source:
+    """Where certificate and key files are read from: the git index or the working tree."""
+
+    cache: BlobCache | None = None
+
+    def __init__(self, context: RuleContext) -> None:
+        self.context = context
+        self.files: dict[str, str | None] = {}
+
+    def read(self, targets: Sequence[Target]) -> None:
+        raise NotImplementedError
+
+    def relative(self, path: str) -> str:
+        return path
+
+
+class IndexSource(Source):
+    def __init__(self, context: RuleContext) -> None:
+        from certwarden.inventory.cache import BlobCache, cache_path, policy_digest
+        from certwarden.sources import tracked_entries
+
+        super().__init__(context)
+        root = context.config.root
+        self.files = {e.path: e.blob for e in tracked_entries(root)
+                      if e.mode not in ("120000", "160000")}
+        self.cache = BlobCache(cache_path(root), policy_digest(context.config))
+
+    def read(self, targets: Sequence[Target]) -> None:
+        from certwarden.sources import IndexEntry, read_blobs
+
+        wanted = [t for t in targets if t.blob is not None]
+        entries = [IndexEntry(t.path, "100644", str(t.blob)) for t in wanted]
+        max_bytes = self.context.config.max_file_bytes
+        for target, source in zip(wanted, read_blobs(self.context.config.root, entries,
+                                                     max_bytes=max_bytes), strict=True):
+            target.data, target.size, target.error = source.data, source.size, source.error
+
+
+class PathSource(Source):
+    def __init__(self, context: RuleContext, paths: Sequence[str]) -> None:
+        super().__init__(context)
+        self.files = {path: None for path in paths}
+        self.root = context.config.root
+
+    def read(self, targets: Sequence[Target]) -> None:
+        from certwarden.sources import read_paths
+
+        max_bytes = self.context.config.max_file_bytes
+        for target, source in zip(targets, read_paths([t.path for t in targets],
+                                                      max_bytes=max_bytes), strict=True):
+            target.data, target.size, target.error = source.data, source.size, source.error
+
+    def relative(self, path: str) -> str:
+        relative = os.path.relpath(os.path.abspath(path), self.root)
+        return relative.replace(os.sep, "/")
+
+    def add_neighbours(self, paths: Sequence[str]) -> None:
+        """Key files beside the named certificates, read from the working tree."""
+        for path in paths:
+            folder, name = os.path.split(path)
+            stem = os.path.splitext(name)[0]
+            for extension in KEY_EXTENSIONS:
+                candidate = os.path.join(folder, stem + extension)
+                if os.path.isfile(candidate) and not os.path.islink(candidate):
+                    self.files.setdefault(candidate, None)
+
+
+def collect(source: Source, paths: Sequence[str], context: RuleContext, *,
+            judge: set[str] | None = None, key_paths: dict[str, str] | None = None
+            ) -> Collected:
+    """Rows for the certificate files `paths` of the source; the certificates group judges
+    those in `judge` (None: all). `key_paths` names a key file for some certificate files
+    (the manifest's `key`)."""
+    from certwarden.groups.certificates import is_chain_file
+
+    config = context.config
+    cache = source.cache
+    now = context.now
+    moment = now.timestamp()
+    collected = Collected()
+    collected.files = source.files
+    chain_name = os.path.basename(config.chain) if config.chain else None
+    targets = [Target(path, blob=source.files.get(path),
+                      chain_file=os.path.basename(path) == chain_name
+                      and is_chain_file(path, context),
+                      cacheable=not config.passphrases or passphrase_variable(path, config)
+                      is None) for path in paths]
+    collected.certificate_files = len(targets)
+    facts: dict[int, Facts] = {}
+    verdicts: dict[int, list[Facts]] = {}
+    for index, target in enumerate(targets):
+        if cache is not None and target.cache_key is not None:
+            cached = cache.certificates.get(target.cache_key)
+            if cached is not None:
+                facts[index] = cached
+            if judge is None or target.path in judge:
+                verdict = cache.verdict(target.cache_key, moment)
+                if verdict is not None:
+                    verdicts[index] = verdict
+    want_facts = {i for i in range(len(targets)) if i not in facts}
+    want_verdict = {i for i, t in enumerate(targets)
+                    if (judge is None or t.path in judge) and i not in verdicts}
+    if want_facts or want_verdict:
+        source.read([targets[i] for i in sorted(want_facts | want_verdict)])
+        for index, (found, verdict) in _examine(targets, want_facts, want_verdict,
+                                                context).items():
+            if found is not None:
+                facts[index] = found
+            if verdict is not None:
+                verdicts[index] = verdict
+        if cache is not None:
+            _remember(cache, targets, facts, verdicts, want_facts, want_verdict, context)
+    for index, target in enumerate(targets):
+        rows = _rows(target, facts[index], now)
+        collected.rows.extend(rows)
+        if index in verdicts:
+            collected.judged.add(target.path)
+            collected.findings.extend(_deserialize(target.path, item)
+                                      for item in verdicts[index])
+    _pair_keys(collected, targets, facts, source, context, key_paths or {})
+    if cache is not None:
+        cache.save({t.cache_key for t in targets if t.cache_key},
+                   {str(source.files[p]) for p in collected.key_facts
+                    if source.files.get(p)})
+    return collected
+
+
+def _remember(cache: BlobCache, targets: Sequence[Target], facts: dict[int, Facts],
+              verdicts: dict[int, list[Facts]], want_facts: set[int], want_verdict: set[int],
+              context: RuleContext) -> None:
+    """Store what was computed; verdicts with the span of time they hold for."""
+    from certwarden.inventory.cache import verdict_span
+
+    config = context.config
+    if config.crl_fetch:
+        want_verdict = set()  # fetched CRLs change without the repository changing
+    chain_validity: list[tuple[float, float]] = []
+    for index, target in enumerate(targets):
+        if target.chain_file and index in facts:
+            chain_validity += _validity(facts[index])
+    # The chain's own validity bounds the span; a chain file outside the index, or CRLs
+    # (their next update), make a verdict hold for its own moment only.
+    exact = bool(config.crl_files) or bool(config.chain and not chain_validity)
+    moment = context.now.timestamp()
+    for index in want_facts | want_verdict:
+        target = targets[index]
+        if target.cache_key is None:
+            continue
+        if index in want_facts:
+            cache.put_certificates(target.cache_key, facts[index])
+        if index in want_verdict:
+            span = verdict_span(moment, _validity(facts[index]) + chain_validity,
+                                config.expiry_warning_days, exact=exact)
+            cache.put_verdict(target.cache_key, span, verdicts[index])
+
+
+def _pair_keys(collected: Collected, targets: Sequence[Target], facts: dict[int, Facts],
+               source: Source, context: RuleContext, key_paths: dict[str, str]) -> None:
+    """The key of each certificate: the manifest's, else a key file of the same stem, else
+    the certificate's own file when it holds a key (PFX, PEM with both)."""
+    config = context.config
+    chosen: dict[str, list[str]] = {}
+    for index, target in enumerate(targets):
+        named = key_paths.get(source.relative(target.path))
+        candidates = [named] if named else _key_candidates(target.path, source.files)
+        if not named and facts[index].get("holds_key"):
+            candidates.append(target.path)
+        chosen[target.path] = [c for c in candidates if c in source.files]
+    wanted = sorted({path for paths in chosen.values() for path in paths})
+    cache = source.cache
+    missing: list[Target] = []
+    for path in wanted:
+        blob = source.files.get(path)
+        cacheable = passphrase_variable(path, config) is None
+        if cache is not None and blob and cacheable and blob in cache.keys:
+            collected.key_facts[path] = cache.keys[blob]
+        else:
+            missing.append(Target(path, blob=blob, chain_file=False, cacheable=cacheable))
+    if missing:
+        source.read(missing)
+        found = _key_facts(missing, context)
+        for target in missing:
+            collected.key_facts[target.path] = found[target.path]
+            if cache is not None and target.cache_key is not None:
+                cache.put_keys(target.cache_key, found[target.path])
+    for row in collected.rows:
+        for path in chosen.get(row.path, []):
+            keys = collected.key_facts.get(path, [])
+            if keys:
+                _describe_key(row, path, keys)
+                break
+        else:
+            named = key_paths.get(source.relative(row.path))
+            if named:
+                row.key_path = named  # named in the manifest, but not found or not a key
+
+
+def _describe_key(row: CertificateRow, path: str, keys: list[Facts]) -> None:
+    row.key_path = path
+    matching = [k for k in keys if row.spki and k.get("spki") == row.spki]
+    key = matching[0] if matching else keys[0]
+    row.key_encrypted = bool(key.get("encrypted"))
+    if matching:
+        row.key_matches = True
+    elif row.spki and all(k.get("spki") for k in keys):
+        row.key_matches = False
