@@ -26,7 +26,10 @@ class Site:
     """Three appliances, each with its own compliant certificate and encrypted key, and a
     manifest; each case below changes one thing."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, far: bool = False) -> None:
+        # far: valid from 2020 to 2099, for hooks that judge at the real time
+        self.dates = ({"not_before": pki.NOW.replace(year=2020),
+                       "not_after": pki.NOW.replace(year=2099)} if far else {})
         self.appliances: list[dict[str, str]] = [
             {"name": "sensor-1", "role": "sensor", "cn": "sensor1.plant.example.com",
              "certificate": "pki/sensor1.crt", "key": "pki/sensor1.key"},
@@ -44,7 +47,7 @@ class Site:
         self.files["pki/sensor1.key"] = plant.encrypted_key(pki.rsa_key(2048, 40))
 
     def certificate(self, path: str, cn: str, slot: int, **changes: Any) -> None:
-        spec = pki.Spec(cn=cn, key_slot=slot, san_dns=[cn], **changes)
+        spec = pki.Spec(cn=cn, key_slot=slot, san_dns=[cn], **{**self.dates, **changes})
         self.files[path] = pki.pem(pki.certificate(spec))
 
     def appliance(self, name: str) -> dict[str, str]:
@@ -58,9 +61,12 @@ class Site:
             lines.append("")
         return "\n".join(lines) + "\n" + self.extra_config
 
+    def all_files(self) -> dict[str, bytes]:
+        return {**self.files, ".certwarden.toml": self.manifest().encode()}
+
     def write(self, root: Path) -> None:
         hookrepo.git(root, "init", "-q", "-b", "main")
-        for name, data in {**self.files, ".certwarden.toml": self.manifest().encode()}.items():
+        for name, data in self.all_files().items():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_bytes(data)
         hookrepo.git(root, "add", "-A")
