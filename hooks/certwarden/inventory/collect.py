@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from certwarden.config import Config
 from certwarden.context import RuleContext
 from certwarden.findings import Finding, Severity
 from certwarden.inventory.facts import Facts
@@ -85,23 +86,67 @@ def _judge(targets: Sequence[Target], context: RuleContext) -> dict[str, list[Fi
     return findings
 
 
-def _examine(targets: Sequence[Target], want_facts: set[int], want_verdict: set[int],
-             context: RuleContext) -> dict[int, tuple[Facts | None, list[Facts] | None]]:
-    """Facts and findings for the targets that need them, shared between worker processes
-    when there are many (each result depends on its own file only)."""
-    from certwarden.inventory.facts import file_facts
+Examined = tuple[dict[int, tuple["Facts | None", "list[Facts] | None"]], dict[str, list[Facts]]]
+
+
+class Work:
+    """What a run still has to compute: facts and verdicts of some certificate files, and
+    the facts of the key files beside them that the cache does not hold."""
+
+    def __init__(self, targets: Sequence[Target], source: Source,
+                 key_paths: dict[str, str]) -> None:
+        self.targets = targets
+        self.source = source
+        self.key_paths = key_paths  # the manifest's key for a certificate file
+        self.facts: dict[int, Facts] = {}
+        self.verdicts: dict[int, list[Facts]] = {}
+        self.want_facts: set[int] = set()
+        self.want_verdict: set[int] = set()
+
+    def key_files(self, index: int, facts: Facts) -> list[str]:
+        """The key of a certificate file: the manifest's, else a key file of the same stem,
+        else the certificate's own file when it holds a key (PFX, PEM with both)."""
+        target = self.targets[index]
+        named = self.key_paths.get(self.source.relative(target.path))
+        candidates = [named] if named else _key_candidates(target.path, self.source.files)
+        if not named and facts.get("holds_key"):
+            candidates.append(target.path)
+        return [c for c in candidates if c in self.source.files]
+
+    def cached_keys(self, path: str, config: Config) -> list[Facts] | None:
+        cache = self.source.cache
+        blob = self.source.files.get(path)
+        if cache is None or not blob or passphrase_variable(path, config) is not None:
+            return None
+        return cache.keys.get(blob)
+
+    def needs_keys(self, index: int, config: Config) -> bool:
+        facts = self.facts.get(index)
+        return facts is not None and any(self.cached_keys(path, config) is None
+                                         for path in self.key_files(index, facts))
+
+
+def _examine(work: Work, todo: list[int], context: RuleContext) -> Examined:
+    """Facts, findings and key facts for the certificate files in `todo`, shared between
+    worker processes when there are many: each worker reads its own blobs, and each result
+    depends on its own files only."""
+    from certwarden.inventory.facts import file_facts, key_facts
     from certwarden.parallel import map_chunks
 
     config = context.config
+    targets = work.targets
 
-    def work(chunk: Sequence[str]) -> dict[int, tuple[Facts | None, list[Facts] | None]]:
+    def examine(chunk: Sequence[str]) -> Examined:
         indexes = [int(text) for text in chunk]
-        verdicts = _judge([targets[i] for i in indexes if i in want_verdict], context)
+        work.source.read([targets[i] for i in indexes
+                          if i in work.want_facts or i in work.want_verdict])
+        verdicts = _judge([targets[i] for i in indexes if i in work.want_verdict], context)
         results: dict[int, tuple[Facts | None, list[Facts] | None]] = {}
+        keys: dict[str, Target] = {}
         for index in indexes:
             target = targets[index]
             facts = None
-            if index in want_facts:
+            if index in work.want_facts:
                 if target.data is None or target.error or target.size > len(target.data):
                     facts = {"holds_key": False, "certificates": []}
                 else:
@@ -111,33 +156,22 @@ def _examine(targets: Sequence[Target], want_facts: set[int], want_verdict: set[
             verdict = verdicts.get(target.path)
             results[index] = (facts, None if verdict is None else
                               [_serialize(f) for f in verdict])
-        return results
+            for path in work.key_files(index, facts or work.facts[index]):
+                if path not in keys and work.cached_keys(path, config) is None:
+                    keys[path] = Target(path, blob=work.source.files.get(path),
+                                        chain_file=False, cacheable=True)
+        work.source.read(list(keys.values()))
+        found = {path: key_facts(key.data or b"", config=config,
+                                 passphrase=passphrase_for(path, config))
+                 for path, key in keys.items()}
+        return results, found
 
     merged: dict[int, tuple[Facts | None, list[Facts] | None]] = {}
-    for part in map_chunks(work, [str(i) for i in sorted(want_facts | want_verdict)]):
-        merged.update(part)
-    return merged
-
-
-def _key_facts(targets: Sequence[Target], context: RuleContext) -> dict[str, list[Facts]]:
-    """The keys of these files, shared between worker processes when there are many."""
-    from certwarden.inventory.facts import key_facts
-    from certwarden.parallel import map_chunks
-
-    config = context.config
-
-    def work(chunk: Sequence[str]) -> dict[str, list[Facts]]:
-        found = {}
-        for text in chunk:
-            target = targets[int(text)]
-            found[target.path] = key_facts(target.data or b"", config=config,
-                                           passphrase=passphrase_for(target.path, config))
-        return found
-
-    merged: dict[str, list[Facts]] = {}
-    for part in map_chunks(work, [str(i) for i in range(len(targets))]):
-        merged.update(part)
-    return merged
+    found_keys: dict[str, list[Facts]] = {}
+    for results, found in map_chunks(examine, [str(i) for i in todo]):
+        merged.update(results)
+        found_keys.update(found)
+    return merged, found_keys
 
 
 def _validity(facts: Facts) -> list[tuple[float, float]]:
@@ -273,38 +307,38 @@ def collect(source: Source, paths: Sequence[str], context: RuleContext, *,
                       cacheable=not config.passphrases or passphrase_variable(path, config)
                       is None) for path in paths]
     collected.certificate_files = len(targets)
-    facts: dict[int, Facts] = {}
-    verdicts: dict[int, list[Facts]] = {}
+    work = Work(targets, source, key_paths or {})
     for index, target in enumerate(targets):
         if cache is not None and target.cache_key is not None:
             cached = cache.certificates.get(target.cache_key)
             if cached is not None:
-                facts[index] = cached
+                work.facts[index] = cached
             if judge is None or target.path in judge:
                 verdict = cache.verdict(target.cache_key, moment)
                 if verdict is not None:
-                    verdicts[index] = verdict
-    want_facts = {i for i in range(len(targets)) if i not in facts}
-    want_verdict = {i for i, t in enumerate(targets)
-                    if (judge is None or t.path in judge) and i not in verdicts}
-    if want_facts or want_verdict:
-        source.read([targets[i] for i in sorted(want_facts | want_verdict)])
-        for index, (found, verdict) in _examine(targets, want_facts, want_verdict,
-                                                context).items():
+                    work.verdicts[index] = verdict
+    work.want_facts = {i for i in range(len(targets)) if i not in work.facts}
+    work.want_verdict = {i for i, t in enumerate(targets)
+                         if (judge is None or t.path in judge) and i not in work.verdicts}
+    todo = sorted(i for i in range(len(targets)) if i in work.want_facts
+                  or i in work.want_verdict or work.needs_keys(i, config))
+    found_keys: dict[str, list[Facts]] = {}
+    if todo:
+        examined, found_keys = _examine(work, todo, context)
+        for index, (found, verdict) in examined.items():
             if found is not None:
-                facts[index] = found
+                work.facts[index] = found
             if verdict is not None:
-                verdicts[index] = verdict
+                work.verdicts[index] = verdict
         if cache is not None:
-            _remember(cache, targets, facts, verdicts, want_facts, want_verdict, context)
+            _remember(cache, work, context, found_keys)
     for index, target in enumerate(targets):
-        rows = _rows(target, facts[index], now)
-        collected.rows.extend(rows)
-        if index in verdicts:
+        collected.rows.extend(_rows(target, work.facts[index], now))
+        if index in work.verdicts:
             collected.judged.add(target.path)
             collected.findings.extend(_deserialize(target.path, item)
-                                      for item in verdicts[index])
-    _pair_keys(collected, targets, facts, source, context, key_paths or {})
+                                      for item in work.verdicts[index])
+    _pair_keys(collected, work, config, found_keys)
     if cache is not None:
         cache.save({t.cache_key for t in targets if t.cache_key},
                    {str(source.files[p]) for p in collected.key_facts
@@ -312,15 +346,14 @@ def collect(source: Source, paths: Sequence[str], context: RuleContext, *,
     return collected
 
 
-def _remember(cache: BlobCache, targets: Sequence[Target], facts: dict[int, Facts],
-              verdicts: dict[int, list[Facts]], want_facts: set[int], want_verdict: set[int],
-              context: RuleContext) -> None:
+def _remember(cache: BlobCache, work: Work, context: RuleContext,
+              found_keys: dict[str, list[Facts]]) -> None:
     """Store what was computed; verdicts with the span of time they hold for."""
     from certwarden.inventory.cache import verdict_span
 
     config = context.config
-    if config.crl_fetch:
-        want_verdict = set()  # fetched CRLs change without the repository changing
+    targets, facts = work.targets, work.facts
+    want_verdict = set() if config.crl_fetch else work.want_verdict  # CRLs change by themselves
     chain_validity: list[tuple[float, float]] = []
     for index, target in enumerate(targets):
         if target.chain_file and index in facts:
@@ -329,47 +362,33 @@ def _remember(cache: BlobCache, targets: Sequence[Target], facts: dict[int, Fact
     # (their next update), make a verdict hold for its own moment only.
     exact = bool(config.crl_files) or bool(config.chain and not chain_validity)
     moment = context.now.timestamp()
-    for index in want_facts | want_verdict:
+    for index in work.want_facts | want_verdict:
         target = targets[index]
         if target.cache_key is None:
             continue
-        if index in want_facts:
+        if index in work.want_facts:
             cache.put_certificates(target.cache_key, facts[index])
         if index in want_verdict:
             span = verdict_span(moment, _validity(facts[index]) + chain_validity,
                                 config.expiry_warning_days, exact=exact)
-            cache.put_verdict(target.cache_key, span, verdicts[index])
+            cache.put_verdict(target.cache_key, span, work.verdicts[index])
+    for path, keys in found_keys.items():
+        blob = work.source.files.get(path)
+        if blob and passphrase_variable(path, config) is None:
+            cache.put_keys(blob, keys)
 
 
-def _pair_keys(collected: Collected, targets: Sequence[Target], facts: dict[int, Facts],
-               source: Source, context: RuleContext, key_paths: dict[str, str]) -> None:
-    """The key of each certificate: the manifest's, else a key file of the same stem, else
-    the certificate's own file when it holds a key (PFX, PEM with both)."""
-    config = context.config
+def _pair_keys(collected: Collected, work: Work, config: Config,
+               found_keys: dict[str, list[Facts]]) -> None:
+    """Each row's key file, whether it is encrypted and whether it matches."""
     chosen: dict[str, list[str]] = {}
-    for index, target in enumerate(targets):
-        named = key_paths.get(source.relative(target.path))
-        candidates = [named] if named else _key_candidates(target.path, source.files)
-        if not named and facts[index].get("holds_key"):
-            candidates.append(target.path)
-        chosen[target.path] = [c for c in candidates if c in source.files]
-    wanted = sorted({path for paths in chosen.values() for path in paths})
-    cache = source.cache
-    missing: list[Target] = []
-    for path in wanted:
-        blob = source.files.get(path)
-        cacheable = passphrase_variable(path, config) is None
-        if cache is not None and blob and cacheable and blob in cache.keys:
-            collected.key_facts[path] = cache.keys[blob]
-        else:
-            missing.append(Target(path, blob=blob, chain_file=False, cacheable=cacheable))
-    if missing:
-        source.read(missing)
-        found = _key_facts(missing, context)
-        for target in missing:
-            collected.key_facts[target.path] = found[target.path]
-            if cache is not None and target.cache_key is not None:
-                cache.put_keys(target.cache_key, found[target.path])
+    for index, target in enumerate(work.targets):
+        chosen[target.path] = paths = work.key_files(index, work.facts[index])
+        for path in paths:
+            keys = found_keys.get(path)
+            if keys is None:
+                keys = work.cached_keys(path, config) or []
+            collected.key_facts[path] = keys
     for row in collected.rows:
         for path in chosen.get(row.path, []):
             keys = collected.key_facts.get(path, [])
@@ -377,7 +396,7 @@ def _pair_keys(collected: Collected, targets: Sequence[Target], facts: dict[int,
                 _describe_key(row, path, keys)
                 break
         else:
-            named = key_paths.get(source.relative(row.path))
+            named = work.key_paths.get(work.source.relative(row.path))
             if named:
                 row.key_path = named  # named in the manifest, but not found or not a key
 
