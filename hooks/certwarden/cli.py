@@ -405,7 +405,11 @@ def cmd_inventory(args: argparse.Namespace) -> int:
                    appliance=args.appliance, strict=args.strict, stdout=sys.stdout)
     except UnknownAppliance as exc:
         raise UsageError(str(exc)) from None
+    except BrokenPipeError:
+        raise
     except OSError as exc:
+        if args.output is None:
+            raise
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
 
 

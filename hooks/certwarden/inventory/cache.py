@@ -230,12 +230,31 @@ def _float(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def _git_dir(root: str) -> str | None:
+    """The git directory, read the way git finds it (`.git` is a folder, or a file naming
+    it in a worktree), without starting git: every run pays for a process."""
+    dot_git = os.path.join(root, ".git")
+    if os.path.isdir(dot_git):
+        return dot_git
+    try:
+        with open(dot_git, encoding="utf-8") as stream:
+            line = stream.readline().strip()
+    except OSError:
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    folder = line[len("gitdir:"):].strip()
+    return folder if os.path.isabs(folder) else os.path.join(root, folder)
+
+
 def cache_path(root: str) -> str | None:
     from certwarden.sources import GitError, git
 
-    try:
-        git_dir = git(root, "rev-parse", "--git-dir").decode().strip()
-    except GitError:
-        return None
+    git_dir = _git_dir(root)
+    if git_dir is None:
+        try:
+            git_dir = os.path.join(root, git(root, "rev-parse", "--git-dir").decode().strip())
+        except GitError:
+            return None
     name = f"inventory-cache-v{VERSION}.{sys.implementation.cache_tag}.marshal"
-    return os.path.join(root, git_dir, "certwarden", name)
+    return os.path.join(git_dir, "certwarden", name)

@@ -102,16 +102,20 @@ class Work:
         self.verdicts: dict[int, list[Facts]] = {}
         self.want_facts: set[int] = set()
         self.want_verdict: set[int] = set()
+        self._key_files: dict[int, list[str]] = {}
 
     def key_files(self, index: int, facts: Facts) -> list[str]:
         """The key of a certificate file: the manifest's, else a key file of the same stem,
         else the certificate's own file when it holds a key (PFX, PEM with both)."""
-        target = self.targets[index]
-        named = self.key_paths.get(self.source.relative(target.path))
-        candidates = [named] if named else _key_candidates(target.path, self.source.files)
-        if not named and facts.get("holds_key"):
-            candidates.append(target.path)
-        return [c for c in candidates if c in self.source.files]
+        found = self._key_files.get(index)
+        if found is None:
+            target = self.targets[index]
+            named = self.key_paths.get(self.source.relative(target.path))
+            candidates = [named] if named else _key_candidates(target.path, self.source.files)
+            if not named and facts.get("holds_key"):
+                candidates.append(target.path)
+            found = self._key_files[index] = [c for c in candidates if c in self.source.files]
+        return found
 
     def cached_keys(self, path: str, config: Config) -> list[Facts] | None:
         cache = self.source.cache

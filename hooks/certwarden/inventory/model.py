@@ -64,14 +64,20 @@ class CertificateRow:
 
     def verdict(self, *, strict: bool = False) -> list[str]:
         """The blocking rules, by id."""
+        if not self.findings:
+            return []
         return sorted({f.rule.id for f in self.findings if f.blocks(strict=strict)})
 
     def notes(self, *, strict: bool = False) -> list[str]:
         """Rules that spoke without blocking (warnings, notes)."""
+        if not self.findings:
+            return []
         return sorted({f.rule.id for f in self.findings if not f.blocks(strict=strict)})
 
     def verdict_text(self, *, strict: bool = False) -> str:
         """For people: the blocking rules, then the others in parentheses."""
+        if not self.findings:
+            return ""
         notes = " ".join(f"({rule})" for rule in self.notes(strict=strict))
         return " ".join(part for part in (", ".join(self.verdict(strict=strict)), notes) if part)
 

@@ -32,39 +32,41 @@ def _key(row: CertificateRow) -> str:
     return state
 
 
-def _cells(row: CertificateRow, strict: bool) -> dict[str, str]:
-    return {"STATUS": row.status, "DAYS": "" if row.days_left is None else str(row.days_left),
-            "NOT AFTER": f"{row.not_after:%Y-%m-%d}" if row.not_after else "?",
-            "CN": display_path(row.cn or "(no CN)") + (" [CA]" if row.is_ca else ""),
-            "APPLIANCE": display_path(row.appliance or "-"),
-            "PATH": display_path(row.location), "KEY": _key(row),
-            "VERDICT": row.verdict_text(strict=strict) or "-"}
+def _cells(row: CertificateRow, strict: bool) -> list[str]:
+    """In COLUMNS order."""
+    return [row.status, "" if row.days_left is None else str(row.days_left),
+            f"{row.not_after:%Y-%m-%d}" if row.not_after else "?",
+            display_path(row.cn or "(no CN)") + (" [CA]" if row.is_ca else ""),
+            display_path(row.appliance or "-"), display_path(row.location), _key(row),
+            row.verdict_text(strict=strict) or "-"]
 
 
-def _fit(table: list[dict[str, str]], width: int) -> list[tuple[str, int]]:
-    """Columns and widths that fit `width`: shrink the widest flexible column first, then
-    drop columns in DROP_ORDER."""
-    columns = [(name, minimum, flexible) for name, minimum, flexible in COLUMNS]
-    natural = {name: max([len(name)] + [len(r[name]) for r in table]) for name, _, _ in columns}
+def _fit(table: list[list[str]], width: int) -> list[tuple[int, int]]:
+    """(column index, width) of the columns that fit `width`: shrink the widest flexible
+    column first, then drop columns in DROP_ORDER."""
+    names = [name for name, _, _ in COLUMNS]
+    natural = [max([len(name)] + [len(r[i]) for r in table]) for i, name in enumerate(names)]
+    shown = list(range(len(COLUMNS)))
     while True:
-        widths = {name: natural[name] for name, _, _ in columns}
-        total = sum(widths.values()) + len(GAP) * (len(columns) - 1)
-        flexible = [(name, minimum) for name, minimum, flex in columns if flex]
+        widths = {i: natural[i] for i in shown}
+        total = sum(widths.values()) + len(GAP) * (len(shown) - 1)
+        flexible = [(i, COLUMNS[i][1]) for i in shown if COLUMNS[i][2]]
         while total > width:
-            shrinkable = [(widths[n] - m, n) for n, m in flexible if widths[n] > m]
+            shrinkable = [(widths[i] - minimum, i) for i, minimum in flexible
+                          if widths[i] > minimum]
             if not shrinkable:
                 break
-            _, name = max(shrinkable)
-            widths[name] -= 1
+            _, index = max(shrinkable)
+            widths[index] -= 1
             total -= 1
-        if total <= width or not any(c[0] in DROP_ORDER for c in columns):
-            return [(name, widths[name]) for name, _, _ in columns]
-        drop = next(n for n in DROP_ORDER if any(c[0] == n for c in columns))
-        columns = [c for c in columns if c[0] != drop]
+        droppable = [names.index(n) for n in DROP_ORDER if names.index(n) in shown]
+        if total <= width or not droppable:
+            return [(i, widths[i]) for i in shown]
+        shown.remove(droppable[0])
 
 
 def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+    return text.ljust(width) if len(text) <= width else text[:max(width - 1, 0)] + "…"
 
 
 def _urgency(row: CertificateRow) -> tuple[int, float, str]:
@@ -76,14 +78,11 @@ def write(inventory: Inventory, stream: TextIO, options: FormatOptions) -> None:
     rows = sorted(inventory.rows, key=_urgency)
     table = [_cells(row, inventory.strict) for row in rows]
     layout = _fit(table, max(options.width, 40))
-    lines = [GAP.join(f"{name:<{width}}" for name, width in layout).rstrip()]
+    lines = [GAP.join(COLUMNS[i][0].ljust(width) for i, width in layout).rstrip()]
     for row, cells in zip(rows, table, strict=True):
-        parts = []
-        for name, width in layout:
-            text = f"{_clip(cells[name], width):<{width}}"
-            if name == "STATUS" and options.colour:
-                text = f"{COLOURS[row.status]}{text}{RESET}"
-            parts.append(text)
+        parts = [_clip(cells[i], width) for i, width in layout]
+        if options.colour and layout[0][0] == 0:
+            parts[0] = f"{COLOURS[row.status]}{parts[0]}{RESET}"
         lines.append(GAP.join(parts).rstrip())
     stream.write("\n".join(lines) + "\n")
     for entry in inventory.appliances:
