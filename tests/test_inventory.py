@@ -415,3 +415,37 @@ def test_usage_errors_exit_2(plant_repo: plant.Plant) -> None:
                       ["--format", "pdf"], ["--now", "yesterday"]):
         result = run(plant_repo.root, *arguments)
         assert result.returncode == 2 and "Traceback" not in result.stderr, arguments
+
+
+def test_bundles_p7b_and_pfx(tmp_path: Path) -> None:
+    """Each certificate of a bundle is a row with its position; a PFX opens with its mapped
+    passphrase (its key is then the bundle's own), and without it is a visible problem."""
+    from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
+    root = tmp_path / "bundles"
+    root.mkdir()
+    hookrepo.git(root, "init", "-q", "-b", "main")
+    ca = plant.authority()
+    leaf_key = pki.rsa_key(2048, 70)
+    leaf = ca.sign(plant.subject("gw.plant.example.com"), leaf_key.public_key(),
+                   not_before=pki.NOW - plant.DAY, not_after=pki.NOW + 90 * plant.DAY,
+                   san=["gw.plant.example.com"])
+    (root / "chain.p7b").write_bytes(pkcs7.serialize_certificates(
+        [ca.issuing, ca.root], serialization.Encoding.DER))
+    (root / "gw.pfx").write_bytes(pkcs12.serialize_key_and_certificates(
+        b"gw", leaf_key, leaf, [ca.issuing],
+        serialization.BestAvailableEncryption(PASSPHRASE.encode())))
+    (root / ".certwarden.toml").write_text('[passphrases]\n"*.pfx" = "GW_PASS"\n')
+    hookrepo.git(root, "add", "-A")
+    closed = json.loads(run(root, "--format", "json").stdout)
+    assert [(r["path"], r["position"], r["count"]) for r in closed["certificates"]] == [
+        ("chain.p7b", 1, 2), ("chain.p7b", 2, 2)]
+    assert [(p["path"], p["rule"], p["severity"]) for p in closed["problems"]] == [
+        ("gw.pfx", "cert-unreadable", "info")]
+    opened = json.loads(run(root, "--format", "json", env={"GW_PASS": PASSPHRASE}).stdout)
+    rows = {(r["path"], r["position"]): r for r in opened["certificates"]}
+    assert set(rows) == {("chain.p7b", 1), ("chain.p7b", 2), ("gw.pfx", 1), ("gw.pfx", 2)}
+    gateway = rows[("gw.pfx", 1)]
+    assert (gateway["cn"], gateway["days_left"], gateway["key_path"],
+            gateway["key_encrypted"]) == ("gw.plant.example.com", 90, "gw.pfx", True)
+    assert rows[("gw.pfx", 2)]["is_ca"] and opened["problems"] == []

@@ -40,8 +40,8 @@ def appliance_findings(context: RuleContext) -> tuple[list[Finding], int]:
     config = context.config
     source = IndexSource(context)
     paths = index_certificate_files(source.files, config)
-    judged = {a.certificate for a in config.appliances if a.certificate}
-    collected = collect(source, paths, context, judge={p for p in judged if p in paths},
+    named = {a.certificate for a in config.appliances if a.certificate}
+    collected = collect(source, paths, context, judge=named, pair=named,
                         key_paths=_manifest_keys(config))
     findings, _ = appliances.judge(collected, _policy(collected.findings, config), config)
     return findings, len(paths)

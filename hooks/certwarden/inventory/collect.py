@@ -94,10 +94,11 @@ class Work:
     the facts of the key files beside them that the cache does not hold."""
 
     def __init__(self, targets: Sequence[Target], source: Source,
-                 key_paths: dict[str, str]) -> None:
+                 key_paths: dict[str, str], pair: set[str] | None) -> None:
         self.targets = targets
         self.source = source
         self.key_paths = key_paths  # the manifest's key for a certificate file
+        self.pair = pair  # the certificate files whose keys are wanted; None: all
         self.facts: dict[int, Facts] = {}
         self.verdicts: dict[int, list[Facts]] = {}
         self.want_facts: set[int] = set()
@@ -108,6 +109,8 @@ class Work:
         """The key of a certificate file: the manifest's, else a key file of the same stem,
         else the certificate's own file when it holds a key (PFX, PEM with both)."""
         found = self._key_files.get(index)
+        if found is None and self.pair is not None and self.targets[index].path not in self.pair:
+            found = self._key_files[index] = []
         if found is None:
             target = self.targets[index]
             named = self.key_paths.get(self.source.relative(target.path))
@@ -291,11 +294,11 @@ class PathSource(Source):
 
 
 def collect(source: Source, paths: Sequence[str], context: RuleContext, *,
-            judge: set[str] | None = None, key_paths: dict[str, str] | None = None
-            ) -> Collected:
+            judge: set[str] | None = None, pair: set[str] | None = None,
+            key_paths: dict[str, str] | None = None) -> Collected:
     """Rows for the certificate files `paths` of the source; the certificates group judges
-    those in `judge` (None: all). `key_paths` names a key file for some certificate files
-    (the manifest's `key`)."""
+    those in `judge`, and keys are paired with those in `pair` (None: all). `key_paths`
+    names a key file for some certificate files (the manifest's `key`)."""
     from certwarden.groups.certificates import is_chain_file
 
     config = context.config
@@ -311,7 +314,7 @@ def collect(source: Source, paths: Sequence[str], context: RuleContext, *,
                       cacheable=not config.passphrases or passphrase_variable(path, config)
                       is None) for path in paths]
     collected.certificate_files = len(targets)
-    work = Work(targets, source, key_paths or {})
+    work = Work(targets, source, key_paths or {}, pair)
     for index, target in enumerate(targets):
         if cache is not None and target.cache_key is not None:
             cached = cache.certificates.get(target.cache_key)
@@ -344,9 +347,10 @@ def collect(source: Source, paths: Sequence[str], context: RuleContext, *,
                                       for item in work.verdicts[index])
     _pair_keys(collected, work, config, found_keys)
     if cache is not None:
+        # Keep what is still in the index (keys of other certificates too: a run that
+        # pairs only some keeps the others' for the next full inventory).
         cache.save({t.cache_key for t in targets if t.cache_key},
-                   {str(source.files[p]) for p in collected.key_facts
-                    if source.files.get(p)})
+                   {blob for blob in source.files.values() if blob})
     return collected
 
 
