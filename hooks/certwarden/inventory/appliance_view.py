@@ -50,8 +50,12 @@ def write_appliance(inventory: Inventory, context: RuleContext, stream: TextIO) 
             if obj.certificate is None or row is None:
                 continue
             kind = "CA certificate" if row.is_ca else "certificate"
-            title = (f"{kind} #{row.position} of {display_path(path)}: {row.status}, "
-                     f"{row.days_left} days left, SHA-256 {row.fingerprint[:16]}...")
+            days = row.days_left
+            left = ("dates unreadable" if days is None else f"{days} days left" if days >= 0
+                    else f"expired {-days} days ago")
+            state = left if row.status == "expired" else f"{row.status}, {left}"
+            title = (f"{kind} #{row.position} of {display_path(path)}: {state}, "
+                     f"SHA-256 {row.fingerprint[:16]}...")
             render(title, certificate_rows(obj, config), row.findings, stream, colour=colour)
             if row.chain is not None:
                 stream.write(f"  chain of trust: {row.chain}"
