@@ -1,9 +1,9 @@
 """Collect the inventory's rows: every certificate in the git index (or in named files),
 its facts, the key beside it, and the certificates group's findings on it.
 
-Bytes come from sources (one `git cat-file --batch` for the index), facts from
-inventory.facts, findings from the certificates group through the pipeline: the rules
-are run, never re-implemented. In the git index, facts, key facts and findings are cached
+Bytes come from sources (`git cat-file --batch` for the index, one per worker), facts
+from inventory.facts, findings from the certificates group through the pipeline: the
+rules are run, never re-implemented. In the git index, facts, key facts and findings are cached
 by blob id (inventory.cache), so an unchanged repository is not parsed again.
 """
 
@@ -86,6 +86,8 @@ def _judge(targets: Sequence[Target], context: RuleContext) -> dict[str, list[Fi
     return findings
 
 
+# What workers send back: per certificate file (facts, serialized findings), each None when
+# it was cached; and the facts of the key files they read.
 Examined = tuple[dict[int, tuple["Facts | None", "list[Facts] | None"]], dict[str, list[Facts]]]
 
 

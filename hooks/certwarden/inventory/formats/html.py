@@ -275,7 +275,10 @@ def _findings(inventory: Inventory) -> str:
                      f"{e(finding.message)} [{e(finding.severity.value)}]</li>")
     if not items:
         return ""
-    return f'<h2>Appliance and file findings</h2><ul class="findings">{"".join(items)}</ul>'
+    state = " open" if len(items) <= 20 else ""  # many: folded, the table stays in reach
+    return (f"<h2>Appliance and file findings</h2><details{state}><summary>{len(items)} "
+            f'finding{"s" if len(items) != 1 else ""}</summary><ul class="findings">'
+            f'{"".join(items)}</ul></details>')
 
 
 def write(inventory: Inventory, stream: TextIO, options: FormatOptions) -> None:
