@@ -253,3 +253,20 @@ def test_the_manifest_in_pyproject(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 1
     assert [(f["rule"], f["path"]) for f in findings] == [("appliance-cn-mismatch",
                                                             "pyproject.toml")]
+
+
+def test_a_defect_in_the_appliance_rules_blocks_instead_of_passing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import certwarden.inventory.build
+
+    def broken(context: object) -> None:
+        raise RuntimeError("defect")
+
+    Site().write(tmp_path)
+    monkeypatch.setattr(certwarden.inventory.build, "appliance_findings", broken)
+    code, findings = _scan(tmp_path, capsys, monkeypatch)
+    assert code == 1
+    assert [(f["path"], f["rule"]) for f in findings] == [(".certwarden.toml",
+                                                           "appliance-no-certificate")]
+    assert "internal error" in findings[0]["message"]

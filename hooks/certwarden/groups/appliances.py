@@ -25,8 +25,23 @@ class AppliancesGroup(Group):
         if not context.config.appliances:
             return [], 0
         from certwarden.inventory.build import appliance_findings
+        from certwarden.sources import GitError
 
-        return appliance_findings(context)
+        try:
+            return appliance_findings(context)
+        except GitError:
+            raise  # not a repository, or git missing: a usage error (exit 2)
+        except Exception as exc:  # a defect of ours must block, not pass silently
+            import hashlib
+
+            from certwarden.findings import Severity
+            from certwarden.inventory.appliances import manifest_file
+
+            issue = self.unreadable_rule().issue(
+                f"internal error while judging the appliance manifest ({type(exc).__name__}); "
+                "please report it", severity=Severity.ERROR)
+            path = manifest_file(context.config)
+            return [issue.at(path, None, hashlib.sha256(path.encode()).hexdigest())], 0
 
 
 GROUP = AppliancesGroup()
