@@ -81,14 +81,14 @@ def appliance_facts(appliance: Appliance, collected: Collected,
                           certificates=own, blocking=blocking.get(path or "", []), key=key)
 
 
-def judge(collected: Collected, certificate_findings: Sequence[Finding], config: Config, *,
-          strict: bool = False) -> tuple[list[Finding], dict[tuple[str, str], str]]:
+def judge(collected: Collected, certificate_findings: Sequence[Finding], config: Config
+          ) -> tuple[list[Finding], dict[tuple[str, str], str]]:
     """The appliance rules' findings (before policy), and which appliance each concerns,
     keyed by (rule id, fingerprint). `certificate_findings` are the certificates group's,
     after policy: they decide whether an appliance's certificate is compliant."""
     blocking: dict[str, set[str]] = {}
     for finding in certificate_findings:
-        if finding.blocks(strict=strict):
+        if finding.blocks(strict=False):
             blocking.setdefault(finding.path, set()).add(finding.rule.id)
     certificates = appliance_certificates(collected, config.chain)
     appliances = [appliance_facts(appliance, collected, certificates,

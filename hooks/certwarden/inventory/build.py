@@ -81,8 +81,8 @@ def build_inventory(context: RuleContext, *, paths: Sequence[str] = (),
         if config.appliances:
             from certwarden.inventory import appliances
 
-            found, owners = appliances.judge(collected, certificate_findings, config,
-                                             strict=strict)
+            # As scan judges them (groups know no --strict): the same appliance findings.
+            found, owners = appliances.judge(collected, certificate_findings, config)
             repository += found
     raw = collected.findings + repository
     _attach(inventory, collected, raw, certificate_findings + _policy(repository, config),

@@ -55,7 +55,6 @@ class Collected:
         self.files: dict[str, str | None] = {}  # every regular file in the source -> blob
         self.key_facts: dict[str, list[Facts]] = {}  # key file -> its keys
         self.judged: set[str] = set()  # certificate files the certificates group judged
-        self.certificate_files = 0
 
 
 def _serialize(finding: Finding) -> Facts:
@@ -315,7 +314,6 @@ def collect(source: Source, paths: Sequence[str], context: RuleContext, *,
                       and is_chain_file(path, context),
                       cacheable=not config.passphrases or passphrase_variable(path, config)
                       is None) for path in paths]
-    collected.certificate_files = len(targets)
     work = Work(targets, source, key_paths or {}, pair)
     for index, target in enumerate(targets):
         if cache is not None and target.cache_key is not None:
