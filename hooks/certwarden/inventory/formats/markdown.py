@@ -14,12 +14,14 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 MARKS = {"expired": "🔴", "not-yet-valid": "🟣", "blocked": "⛔", "expiring": "🟠", "ok": "🟢"}
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# What has a meaning inside a table cell (inline syntax: code, emphasis, links, strike,
+# the cell separator); block syntax (#, -, 1.) does not apply there.
+_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
 
 
 def escape(value: object) -> str:
-    """Plain text in a table cell: Markdown punctuation backslash-escaped, `<` and `&` as
-    entities, line breaks as spaces."""
+    """Plain text in a table cell: inline Markdown punctuation backslash-escaped, `<` and `&`
+    as entities (no HTML, no autolink), line breaks as spaces."""
     text = "" if value is None else str(value)
     text = " ".join(text.splitlines())
     text = text.replace("&", "&amp;").replace("<", "&lt;")
