@@ -334,6 +334,10 @@ def test_named_paths(plant_repo: plant.Plant) -> None:
     assert rows["console1.plant.example.com"]["appliance"] == "console-1"
     assert rows["console1.plant.example.com"]["key_path"] == "pki/consoles/console1.key"
     assert all(not a["findings"] for a in document["appliances"])  # repository rules: index
+    inside = json.loads(run(plant_repo.root / "pki", "--format", "json",
+                            "sensors/sensor01.crt").stdout)["certificates"]
+    assert [(r["path"], r["appliance"], r["key_path"]) for r in inside] == [
+        ("sensors/sensor01.crt", "sensor-01", "sensors/sensor01.key")]
     missing = run(plant_repo.root, "no/such.crt")
     assert missing.returncode == 2 and "no such file" in missing.stderr
 

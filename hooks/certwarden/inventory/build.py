@@ -62,7 +62,7 @@ def build_inventory(context: RuleContext, *, paths: Sequence[str] = (),
         named = [p for p in expand_paths(paths)
                  if sniff.is_certificate_name(p) and not is_excluded(p, config)]
         source = PathSource(context, named)
-        source.add_neighbours(named)
+        source.add_neighbours(named, _manifest_keys(config))
         files = named
     else:
         source = IndexSource(context)

@@ -115,6 +115,8 @@ class Work:
         if found is None:
             target = self.targets[index]
             named = self.key_paths.get(self.source.relative(target.path))
+            if named:
+                named = self.source.local(named)
             candidates = [named] if named else _key_candidates(target.path, self.source.files)
             if not named and facts.get("holds_key"):
                 candidates.append(target.path)
@@ -240,6 +242,11 @@ class Source:
         raise NotImplementedError
 
     def relative(self, path: str) -> str:
+        """A path of this source as the repository names it (the manifest's paths)."""
+        return path
+
+    def local(self, path: str) -> str:
+        """A repository path as this source names it."""
         return path
 
 
@@ -283,9 +290,16 @@ class PathSource(Source):
         relative = os.path.relpath(os.path.abspath(path), self.root)
         return relative.replace(os.sep, "/")
 
-    def add_neighbours(self, paths: Sequence[str]) -> None:
-        """Key files beside the named certificates, read from the working tree."""
+    def local(self, path: str) -> str:
+        return os.path.relpath(os.path.join(self.root, path))
+
+    def add_neighbours(self, paths: Sequence[str], key_paths: dict[str, str]) -> None:
+        """Key files beside the named certificates (or named for them in the manifest),
+        read from the working tree."""
         for path in paths:
+            named = key_paths.get(self.relative(path))
+            if named and os.path.isfile(self.local(named)):
+                self.files.setdefault(self.local(named), None)
             folder, name = os.path.split(path)
             stem = os.path.splitext(name)[0]
             for extension in KEY_EXTENSIONS:
