@@ -8,10 +8,12 @@ those findings. The output formats only print these; they never judge.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from certwarden.config import Appliance
 from certwarden.findings import Finding, Severity
+
+ZERO = timedelta(0)
 
 # Status of a row, most urgent first; the formats colour by it.
 EXPIRED, NOT_YET_VALID, BLOCKED, EXPIRING, OK = (
@@ -23,7 +25,10 @@ def iso(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z, to the second: what every format prints."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.utcoffset() != ZERO:
+        moment = moment.astimezone(timezone.utc)
+    # isoformat is several times faster than strftime, which counts for 10,000 rows.
+    return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 @dataclass
@@ -145,8 +150,6 @@ class Inventory:
 
     def expiring_within(self, days: int) -> list[CertificateRow]:
         """Certificates whose not-after falls before now + days (expired ones included)."""
-        from datetime import timedelta
-
         limit = self.now + timedelta(days=days)
         return [row for row in self.rows if row.not_after is not None and row.not_after < limit]
 
