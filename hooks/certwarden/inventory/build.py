@@ -1,5 +1,6 @@
-"""Build the inventory: collect the rows, run the repository-wide groups, apply the policy,
-and give each row its findings, status, chain status and appliance.
+"""Build the inventory: collect the rows, run the repository-wide rules (the unique
+group's, the appliance rules), apply the policy, and give each row its findings, status,
+chain status and appliance.
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ def build_inventory(context: RuleContext, *, paths: Sequence[str] = (),
     if paths:
         from certwarden.sources import expand_paths
 
-        named = [p for p in expand_paths(paths)
-                 if sniff.is_certificate_name(p) and not is_excluded(p, config)]
+        # A file named on the command line is read whatever its name; in a folder, the
+        # certificate files by name, as the check-certificates hook selects them.
+        named = [p for p in expand_paths(paths) if (p in paths or sniff.is_certificate_name(p))
+                 and not is_excluded(p, config)]
         source = PathSource(context, named)
         source.add_neighbours(named, _manifest_keys(config))
         files = named
@@ -77,7 +80,7 @@ def build_inventory(context: RuleContext, *, paths: Sequence[str] = (),
     repository: list[Finding] = []
     owners: dict[tuple[str, str], str] = {}
     if isinstance(source, IndexSource):  # repository rules judge the index as a whole
-        repository = _repository_findings(inventory.rows, context)
+        repository = _repository_findings(inventory.rows)
         if config.appliances:
             from certwarden.inventory import appliances
 
@@ -85,15 +88,14 @@ def build_inventory(context: RuleContext, *, paths: Sequence[str] = (),
             found, owners = appliances.judge(collected, certificate_findings, config)
             repository += found
     raw = collected.findings + repository
-    _attach(inventory, collected, raw, certificate_findings + _policy(repository, config),
-            owners)
+    _attach(inventory, raw, certificate_findings + _policy(repository, config), owners)
     for row in inventory.rows:
         row.status = status_of(row, strict=strict)
     _chain_status(inventory, collected, raw, config)
     return inventory
 
 
-def _repository_findings(rows: list[CertificateRow], context: RuleContext) -> list[Finding]:
+def _repository_findings(rows: list[CertificateRow]) -> list[Finding]:
     """The unique group's rules (repository_rules.evaluate) over the inventory's rows: the
     same records the group builds from the index, without reading it a second time."""
     from certwarden.index_certificates import CertificateRecord
@@ -123,8 +125,8 @@ def _owners_of(finding: Finding, rows_by_path: dict[str, list[CertificateRow]]
             if finding.fingerprint in (row.fingerprint, row.spki)]
 
 
-def _attach(inventory: Inventory, collected: Collected, raw: list[Finding],
-            kept: list[Finding], owners: dict[tuple[str, str], str]) -> None:
+def _attach(inventory: Inventory, raw: list[Finding], kept: list[Finding],
+            owners: dict[tuple[str, str], str]) -> None:
     """Each finding to its certificate's row, its appliance, or the file-level problems."""
     rows_by_path: dict[str, list[CertificateRow]] = {}
     for row in inventory.rows:
