@@ -56,29 +56,28 @@ def manifest_lines(config: Config) -> dict[str, int]:
 def appliance_certificates(collected: Collected, chain: str | None
                            ) -> list[ApplianceCertificate]:
     """Every certificate of the inventory except the configured chain's CAs."""
+    chain_path = os.path.normpath(chain) if chain else None  # index paths are normalized
     return [ApplianceCertificate(row.path, row.fingerprint, spki=row.spki,
                                  common_names=row.common_names,
                                  dns_names=row.sans, is_ca=row.is_ca)
-            for row in collected.rows if chain is None or
-            os.path.normpath(row.path) != os.path.normpath(chain)]
+            for row in collected.rows if row.path != chain_path]
 
 
 def appliance_facts(appliance: Appliance, collected: Collected,
-                    certificates: Sequence[ApplianceCertificate],
-                    blocking: dict[str, list[str]]) -> ApplianceFacts:
+                    certificates: dict[str, list[ApplianceCertificate]],
+                    key_paths: dict[str, str], blocking: dict[str, list[str]]
+                    ) -> ApplianceFacts:
+    """`certificates` and `key_paths` (the key the inventory paired) by certificate file."""
     path = appliance.certificate
-    own = [c for c in certificates if c.path == path]
     key = None
-    key_path = appliance.key
-    if key_path is None:  # the key beside the certificate, when the inventory found one
-        key_path = next((row.key_path for row in collected.rows
-                         if row.path == path and row.key_path), None)
+    key_path = appliance.key or key_paths.get(path or "")
     if key_path is not None:
         keys = collected.key_facts.get(key_path, [])
         key = ApplianceKey(key_path, found=key_path in collected.files,
                            public_keys=[str(k["spki"]) for k in keys if k.get("spki")])
     return ApplianceFacts(appliance, certificate_found=path in collected.files,
-                          certificates=own, blocking=blocking.get(path or "", []), key=key)
+                          certificates=certificates.get(path or "", []),
+                          blocking=blocking.get(path or "", []), key=key)
 
 
 def judge(collected: Collected, certificate_findings: Sequence[Finding], config: Config
@@ -91,8 +90,12 @@ def judge(collected: Collected, certificate_findings: Sequence[Finding], config:
         if finding.blocks(strict=False):
             blocking.setdefault(finding.path, set()).add(finding.rule.id)
     certificates = appliance_certificates(collected, config.chain)
-    appliances = [appliance_facts(appliance, collected, certificates,
-                                  {p: sorted(ids) for p, ids in blocking.items()})
+    by_file: dict[str, list[ApplianceCertificate]] = {}
+    for certificate in certificates:
+        by_file.setdefault(certificate.path, []).append(certificate)
+    key_paths = {row.path: row.key_path for row in collected.rows if row.key_path}
+    rules = {path: sorted(ids) for path, ids in blocking.items()}
+    appliances = [appliance_facts(appliance, collected, by_file, key_paths, rules)
                   for appliance in config.appliances]
     manifest = manifest_file(config)
     lines = manifest_lines(config)
