@@ -428,16 +428,20 @@ def test_one_key_twice_in_one_bundle_is_key_reuse_not_a_duplicate_cn(
 # -- file selection --------------------------------------------------------------------------
 
 def test_hook_file_patterns_match_the_recognised_extensions() -> None:
-    hooks = yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text())
-    patterns = [hook["files"] for hook in hooks
-                if hook["id"] in ("check-certificates", "check-unique-certificates")]
-    assert len(patterns) == 2
-    for pattern in patterns:
-        alternatives = re.fullmatch(r"\(\?i\)\\\.\((.*)\)\$", pattern)
-        assert alternatives, pattern
-        assert {f".{name}" for name in alternatives.group(1).split("|")} == set(
-            sniff.CERTIFICATE_EXTENSIONS)
-    assert re.search(patterns[0], "certs/Sectigo.CA-BUNDLE")
+    hooks = {hook["id"]: hook for hook in
+             yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text())}
+    certificates = hooks["check-certificates"]["files"]
+    alternatives = re.fullmatch(r"\(\?i\)\\\.\((.*)\)\$", certificates)
+    assert alternatives, certificates
+    assert {f".{name}" for name in alternatives.group(1).split("|")} == set(
+        sniff.CERTIFICATE_EXTENSIONS)
+    assert re.search(certificates, "certs/Sectigo.CA-BUNDLE")
+    # The uniqueness hook also runs when a key or the appliance manifest changes.
+    unique = hooks["check-unique-certificates"]["files"]
+    for extension in sniff.CERTIFICATE_EXTENSIONS:
+        assert re.search(unique, f"pki/sensor1{extension.upper()}"), extension
+    for other in ("pki/sensor1.key", ".certwarden.toml", "pyproject.toml"):
+        assert re.search(unique, other), other
 
 
 def test_openssl_req_writes_a_selected_and_judged_file(run_json: RunJson,

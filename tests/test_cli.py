@@ -26,6 +26,14 @@ SPEC_RULE_IDS = {
     "key-unreadable", "passphrase-charset", "passphrase-wrong", "passphrase-committed", "secret",
 }
 
+# Appliance rules (only with a manifest): ids of our choice with the prefix appliance-,
+# and cert-orphan (docs/contract.md).
+SPEC_RULE_IDS |= {
+    "appliance-no-certificate", "appliance-certificate-noncompliant", "appliance-cn-mismatch",
+    "appliance-shared-cn", "appliance-shared-certificate", "appliance-shared-key",
+    "appliance-key-mismatch", "cert-orphan",
+}
+
 
 def test_registry_holds_exactly_the_spec_rule_ids() -> None:
     assert {rule.id for rule in all_rules()} == SPEC_RULE_IDS

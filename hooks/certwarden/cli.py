@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     new_csr.add_argument("--out-dir", required=True, metavar="DIR")
     new_csr.add_argument("--config", metavar="FILE")
 
+    _inventory_parser(commands)
+
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
@@ -157,6 +159,37 @@ def build_parser() -> argparse.ArgumentParser:
     passphrase.add_argument("--stdin", action="store_true",
                             help="read the passphrase from standard input")
     return parser
+
+
+def _inventory_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from certwarden.inventory.formats import FORMATS
+
+    inventory = commands.add_parser(
+        "inventory", help="every certificate: appliance, expiry, key, verdict")
+    inventory.add_argument("paths", nargs="*", metavar="PATH",
+                           help="files or folders (default: the git index)")
+    inventory.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    inventory.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    inventory.add_argument("--expiring-within", type=_days, metavar="DAYS",
+                           help="exit 1 when a certificate expires within DAYS days")
+    inventory.add_argument("--appliance", metavar="NAME",
+                           help="one appliance of the manifest: certificate, key, chain")
+    inventory.add_argument("--config", metavar="FILE")
+    inventory.add_argument("--now", type=_parse_now, metavar="ISO-8601",
+                           help="the time expiry is measured from (default: now)")
+    inventory.add_argument("--strict", action="store_true", help="warnings block too")
+    inventory.add_argument("--fetch-crl", action="store_true",
+                           help="fetch each certificate's http:// CRL (as crl-fetch = true)")
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of days >= 0, got {value!r}")
+    return days
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -407,6 +440,27 @@ def cmd_new_csr(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_inventory(args: argparse.Namespace) -> int:
+    from certwarden.inventory.command import UnknownAppliance, run
+
+    config, now = _context(args)
+    missing = [path for path in args.paths if not os.path.lexists(path)]
+    if missing:
+        raise UsageError(f"no such file: {missing[0]}")
+    try:
+        return run(config=config, now=now, paths=args.paths, output_format=args.format,
+                   output=args.output, expiring_within=args.expiring_within,
+                   appliance=args.appliance, strict=args.strict, stdout=sys.stdout)
+    except UnknownAppliance as exc:
+        raise UsageError(str(exc)) from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if args.output is None:
+            raise
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from certwarden.demo import run_demo
 
@@ -417,6 +471,7 @@ HANDLERS = {
     "baseline": cmd_baseline,
     "demo": cmd_demo,
     "inspect": cmd_inspect,
+    "inventory": cmd_inventory,
     "new-csr": cmd_new_csr,
     "check": cmd_check,
     "scan": cmd_scan,
