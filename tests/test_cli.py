@@ -21,10 +21,19 @@ SPEC_RULE_IDS = {
     "cert-crl-distribution-point", "cert-subject-cn", "cert-subject-country",
     "cert-subject-org-unit", "cert-subject-org", "cert-wildcard", "cert-duplicate-cn",
     "cert-duplicate", "cert-chain", "cert-revoked", "cert-crl-unreachable", "cert-key-mismatch",
+    "cert-malformed",
     "key-unencrypted", "key-weak-encryption", "key-type", "key-size", "key-reused",
     "key-unreadable", "passphrase-charset", "passphrase-wrong", "passphrase-committed", "secret",
 }
 SPEC_RULE_IDS |= {"key-not-pem"}  # issue 11: the contract allows new key- rules
+
+# Appliance rules (only with a manifest): ids of our choice with the prefix appliance-,
+# and cert-orphan (docs/contract.md).
+SPEC_RULE_IDS |= {
+    "appliance-no-certificate", "appliance-certificate-noncompliant", "appliance-cn-mismatch",
+    "appliance-shared-cn", "appliance-shared-certificate", "appliance-shared-key",
+    "appliance-key-mismatch", "cert-orphan",
+}
 
 
 def test_registry_holds_exactly_the_spec_rule_ids() -> None:
