@@ -121,9 +121,15 @@ LAYERS: list[tuple[str, Encode, str]] = [
 @pytest.mark.parametrize(("name", "encode", "how"), LAYERS, ids=[layer[0] for layer in LAYERS])
 def test_decoder_finds_the_key_and_names_the_layer(name: str, encode: Encode,
                                                    how: str | None) -> None:
-    plain = _one(encode(_plain()))
+    pem = _plain()
+    encoded = encode(pem)
+    plain = _one(encoded)
     assert not plain.encrypted and plain.key_type == "rsa"
-    if how is not None:
+    if how is not None and pem.strip() in encoded:
+        # Quoted-printable leaves a PEM without `=` padding as it is (it depends on the
+        # key's length): then it is found as PEM, with no layer to name.
+        assert plain.via == () or " > ".join(plain.via).startswith(how), plain.via
+    elif how is not None:
         assert " > ".join(plain.via).startswith(how), plain.via
         assert how.split(" > ")[0] in plain.describe()
     # The encrypted counterpart stays allowed: found as encrypted, or (an encrypted DER
