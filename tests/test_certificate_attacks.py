@@ -130,6 +130,10 @@ HIDDEN = {  # file name: (bytes, the rules check-certificates owes it)
     "two-der-certificates.der": (
         lambda: pki.der(pki.certificate(pki.Spec(key_slot=4))) + pki.der(_wildcard()),
         {"cert-wildcard"}),
+    # `openssl x509 -inform der` reads the DER wildcard, the default PEM reading the other.
+    "der-then-pem.crt": (
+        lambda: pki.der(_wildcard()) + b"\n" + pki.pem(pki.certificate(pki.Spec(key_slot=4))),
+        {"cert-wildcard"}),
 }
 
 

@@ -412,6 +412,37 @@ def _holds_der_key(data: bytes) -> bool:
     return True
 
 
+def _der_object(element: bytes, found: CertificateFile) -> bool:
+    """Note one DER element if it is a CRL, a certificate or a CSR; False otherwise."""
+    if der_parts.is_crl(element):
+        found.holds_crl = True
+        return True
+    for loader in (_certificate, _csr):
+        try:
+            found.objects.append(loader(element, None, len(found.objects)))
+            return True
+        except ValueError:
+            pass
+    return False
+
+
+def _der_objects(data: bytes, found: CertificateFile, *, quiet: bool) -> bool:
+    """The CRLs, certificates and CSRs laid one after another from the start of the data
+    (`cat ca.crl sensor.der` makes such a file; openssl reads the first certificate in
+    it). False when the first element is none of them. What follows the last one is
+    reported unless `quiet` (PEM text after a DER certificate is read as PEM)."""
+    offset = 0
+    while offset < len(data) and data[offset:].strip(b"\r\n\0"):
+        length = armor.der_element_length(data, offset)
+        element = data[offset:offset + length] if length is not None else b""
+        if length is None or offset + length > len(data) or not _der_object(element, found):
+            if offset and not quiet:
+                found.unreadable.append(Unreadable(None, "data after the end of the DER object"))
+            return offset > 0
+        offset += length
+    return True
+
+
 def _load_der(data: bytes, path: str, passphrase: bytes | None, found: CertificateFile) -> None:
     if sniff.extension_of(path) in sniff.PKCS12_EXTENSIONS and _load_pkcs12(
             data, passphrase, found):
@@ -427,17 +458,8 @@ def _load_der(data: bytes, path: str, passphrase: bytes | None, found: Certifica
     if data[:1] != b"\x30" or length is None:
         found.unreadable.append(Unreadable(None, "neither PEM nor DER"))
         return
-    if der_parts.is_crl(data[:length]):
-        found.holds_crl = True
+    if _der_objects(data, found, quiet=False):
         return
-    for loader in (_certificate, _csr):
-        try:
-            found.objects.append(loader(data[:length], None, 0))
-            if length < len(data.rstrip(b"\r\n\0")):
-                found.unreadable.append(Unreadable(None, "data after the end of the DER object"))
-            return
-        except ValueError:
-            pass
     try:
         _from_pkcs7(data, None, found)
         return
@@ -469,6 +491,15 @@ def _is_one_der_element(data: bytes) -> bool:
         not data[length:].strip(b"\r\n\0")
 
 
+def _add_pem_certificates(data: bytes, found: CertificateFile) -> None:
+    """The PEM certificates, CSRs and bundles inside other data that load; PEM-looking text
+    that does not is part of that data, not a finding."""
+    embedded = CertificateFile()
+    _load_pem(data, embedded)
+    for obj in embedded.objects:
+        found.objects.append(replace(obj, line=None, index=len(found.objects)))
+
+
 def _load(data: bytes, path: str, passphrase: bytes | None) -> CertificateFile:
     found = CertificateFile()
     if not data.strip():
@@ -478,10 +509,14 @@ def _load(data: bytes, path: str, passphrase: bytes | None) -> CertificateFile:
         # Binary DER, even when an extension value happens to hold PEM-looking text
         # (a `-----BEGIN PRIVATE KEY-----` in a policy URI must not hide the certificate).
         _load_der(data, path, passphrase, found)
+        if b"-----BEGIN " in data:  # but a whole PEM certificate in it is what openssl
+            _add_pem_certificates(data, found)  # reads by default: judge it too
         return found
     if b"-----BEGIN " in data:
         _load_pem(data, found)
         if found.objects or found.unreadable or found.holds_key or found.holds_crl:
+            if data[:1] == b"\x30":  # DER before the PEM text: `-inform der` reads it
+                _der_objects(data, found, quiet=True)
             return found
         if sniff.is_text(data):
             found.unreadable.append(Unreadable(None, "no certificate, CSR or bundle in it"))
