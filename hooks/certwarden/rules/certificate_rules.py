@@ -377,7 +377,9 @@ def subject_org(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]
                               short="O")
 
 
-@certificate_check(WILDCARD, LEAF, CSR)
+# Every role: no CA is named like a set of hosts, and CA:TRUE on an appliance's wildcard
+# certificate must not hide it (docs/policy.md: wildcards are refused, in CN or SAN).
+@certificate_check(WILDCARD, LEAF, CA, CSR)
 def wildcard(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     for value in obj.common_names:
         if "*" in value:

@@ -136,8 +136,9 @@ def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateR
 
 
 def wildcards(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
+    """Wildcard names on any certificate, CA or not (as the certificate rule)."""
     for record in records:
-        if record.wildcard_names and not record.is_ca:
+        if record.wildcard_names:
             yield record, WILDCARD.issue(f"wildcard name {record.wildcard_names[0]!r}; "
                                 "every appliance needs its own certificate")
 
