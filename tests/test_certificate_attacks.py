@@ -180,12 +180,30 @@ def test_a_wildcard_is_refused_on_a_ca_certificate_too(run_json: RunJson, tmp_pa
     assert code == 1
 
 
+def _star_twice() -> bytes:
+    star = _ca_flag_certificate(pki.Spec(cn=WILDCARD, key_slot=3, org_unit=None, crl_urls=None))
+    return pki.pem(star) * 2
+
+
+def _star_and_its_renewal() -> bytes:
+    """Two self-signed certificates of one name and key: each verifies the other."""
+    first, second = (_ca_flag_certificate(pki.Spec(
+        cn=WILDCARD, key_slot=3, org_unit=None, crl_urls=None,
+        not_before=pki.NOW - datetime.timedelta(days=days))) for days in (30, 2))
+    return pki.pem(first) + pki.pem(second)
+
+
+CA_FLAG_BUNDLES = {"beside-a-root": _self_signed_wildcard_beside_a_root,
+                   "twice": _star_twice, "beside-its-renewal": _star_and_its_renewal}
+
+
+@pytest.mark.parametrize("case", list(CA_FLAG_BUNDLES))
 def test_ca_flag_alone_does_not_make_a_ca_of_a_certificate_in_a_bundle(
-        run_json: RunJson, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        run_json: RunJson, tmp_path: Path, case: str) -> None:
     """A certificate in a bundle acts as a CA when it may sign certificates (keyCertSign)
     or signed another certificate of the file; CA:TRUE alone is what `openssl req -x509`
     puts on every self-signed appliance certificate."""
-    (tmp_path / "sensor.pem").write_bytes(_self_signed_wildcard_beside_a_root())
+    (tmp_path / "sensor.pem").write_bytes(CA_FLAG_BUNDLES[case]())
     code, document = run_json("--group", "certificates", "sensor.pem")
     assert rules_of(document, "sensor.pem") == {
         "cert-wildcard", "cert-subject-org-unit", "cert-crl-distribution-point"}

@@ -39,7 +39,9 @@ class CertificateObject:
     index: int  # position in the file, 0-based
     certificate: x509.Certificate | None = None  # None: cryptography refused to load it
     csr: x509.CertificateSigningRequest | None = None
-    in_chain: bool = False  # the file holds more than one certificate
+    # In the configured chain file, or it signed another certificate of its file: with
+    # CA:TRUE, that is a CA even without keyCertSign (see is_ca).
+    acts_as_issuer: bool = False
     # Why cryptography refused the whole object, though its framing is sound: its facts
     # then come from the raw DER alone.
     load_problem: facts.Malformed | None = None
@@ -124,12 +126,14 @@ class CertificateObject:
 
     @property
     def is_ca(self) -> bool:
-        """Acts as a CA here: CA:TRUE inside a chain file, or CA:TRUE with keyCertSign.
+        """Acts as a CA here: CA:TRUE with keyCertSign, or CA:TRUE in the chain file or
+        beside a certificate it signed.
 
-        `openssl req -x509` marks every self-signed certificate CA:TRUE; alone in its file
-        and without keyCertSign, such a certificate is an appliance's and meets every rule.
+        `openssl req -x509` marks every self-signed certificate CA:TRUE: without keyCertSign
+        and without a certificate it signed, such a certificate is an appliance's and meets
+        every rule, alone in its file or pasted beside other certificates.
         """
-        return self.asserts_ca and (self.in_chain or self.signs_certificates)
+        return self.asserts_ca and (self.acts_as_issuer or self.signs_certificates)
 
     @functools.cached_property
     def common_names(self) -> list[str]:
@@ -209,6 +213,12 @@ class CertificateObject:
     @property
     def not_after(self) -> datetime | None:
         return self.validity[1]
+
+
+# Signatures tried for one certificate when looking for its issuer (or its children) among
+# the certificates of its file: real files have one or two of one name; a hostile bundle
+# of a thousand same-named certificates must not cost a million verifications.
+MAX_ISSUER_CANDIDATES = 8
 
 
 def issued_by(child: CertificateObject, parent: CertificateObject) -> bool:
@@ -477,8 +487,34 @@ def load_certificates(data: bytes, path: str, *, passphrase: bytes | None,
     """Everything certificate-like in the bytes of one file (`chain_file`: the configured
     CA chain, whose certificates are CAs even one at a time)."""
     found = _load(data, path, passphrase)
-    if chain_file or sum(1 for obj in found.objects if obj.kind == "certificate") > 1:
-        found.objects = [replace(obj, in_chain=True) for obj in found.objects]
+    if chain_file:
+        found.objects = [replace(obj, acts_as_issuer=True) for obj in found.objects]
+        return found
+    certificates = [obj for obj in found.objects if obj.kind == "certificate"]
+    if len(certificates) > 1 and any(obj.asserts_ca and not obj.signs_certificates
+                                     for obj in certificates):
+        issuers = _issuers_of_others(certificates)
+        found.objects = [replace(obj, acts_as_issuer=True) if id(obj) in issuers else obj
+                         for obj in found.objects]
+    return found
+
+
+def _issuers_of_others(certificates: list[CertificateObject]) -> set[int]:
+    """ids of the CA:TRUE certificates without keyCertSign that signed another certificate
+    of the file, of another name (a copy, or a second self-signed certificate of the same
+    name and key, is no certificate it issued). At most MAX_ISSUER_CANDIDATES signatures
+    are tried for each."""
+    by_issuer: dict[object, list[CertificateObject]] = {}
+    for obj in certificates:
+        if obj.issuer.rdns != obj.subject.rdns:
+            by_issuer.setdefault(obj.issuer.rdns, []).append(obj)
+    found = set()
+    for candidate in certificates:
+        if not candidate.asserts_ca or candidate.signs_certificates:
+            continue
+        children = by_issuer.get(candidate.subject.rdns, [])[:MAX_ISSUER_CANDIDATES]
+        if any(issued_by(child, candidate) for child in children):
+            found.add(id(candidate))
     return found
 
 
