@@ -234,6 +234,10 @@ def _bundle(leaf: x509.Certificate) -> bytes:
     return pki.pem(leaf) + pki.pem(_root()[0])
 
 
+def _leaf_and_its_fullchain(leaf: x509.Certificate) -> dict[str, bytes]:
+    return {"sensor1.crt": pki.pem(leaf), "sensor1-fullchain.pem": _bundle(leaf)}
+
+
 UNIQUENESS = {  # case: (files, the (path, rule) pairs owed)
     "same-cn-in-two-fullchains": (
         lambda: {"a/fullchain.pem": _bundle(_issued(1)), "b/fullchain.pem": _bundle(_issued(2))},
@@ -250,8 +254,7 @@ UNIQUENESS = {  # case: (files, the (path, rule) pairs owed)
                  "pki/chain.pem": _bundle(_issued(2)), "pki/sensor1.crt": pki.pem(_issued(1))},
         {("pki/chain.pem", "cert-duplicate-cn"), ("pki/sensor1.crt", "cert-duplicate-cn")}),
     "the-leaf-repeated-in-its-fullchain": (  # the chain doing its job: nothing
-        lambda: {"sensor1.crt": pki.pem(_issued(1)), "sensor1-fullchain.pem": _bundle(_issued(1))},
-        set()),
+        lambda: _leaf_and_its_fullchain(_issued(1)), set()),
 }
 
 

@@ -53,7 +53,15 @@ def _issued(child: CertificateRecord, parent: CertificateRecord) -> bool:
     return child.issued_by == parent.fingerprint
 
 
+def _leaves(records: list[CertificateRecord]) -> list[CertificateRecord]:
+    """Every certificate that is not a CA, in whatever file: a leaf in a fullchain or in
+    the chain file is an appliance's certificate too. Its copies (the same certificate)
+    never make a duplicate CN or a reused key with each other."""
+    return [r for r in records if not r.is_ca]
+
+
 def _appliance_certificates(records: list[CertificateRecord]) -> list[CertificateRecord]:
+    """Leaves outside files that hold CAs: a bundle may repeat its leaf (cert-duplicate)."""
     return [r for r in records if not r.is_ca and not r.in_chain_file]
 
 
@@ -74,7 +82,7 @@ def duplicate_common_names(records: list[CertificateRecord]
                            ) -> Iterator[tuple[CertificateRecord, Issue]]:
     """Different certificates, in different files, with one CN."""
     by_name: dict[str, list[CertificateRecord]] = defaultdict(list)
-    for record in _appliance_certificates(records):
+    for record in _leaves(records):
         for name in _cns(record):
             by_name[name].append(record)
     for name, group in by_name.items():
@@ -122,7 +130,7 @@ def duplicate_common_names_in_one_file(records: list[CertificateRecord]
 def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
     """One public key under two different certificates."""
     by_key: dict[str, list[CertificateRecord]] = defaultdict(list)
-    for record in _appliance_certificates(records):
+    for record in _leaves(records):
         by_key[record.spki_fingerprint].append(record)
     for group in by_key.values():
         if len({r.fingerprint for r in group}) < 2:
