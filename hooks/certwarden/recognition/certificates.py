@@ -235,7 +235,8 @@ def issued_by(child: CertificateObject, parent: CertificateObject) -> bool:
 
 def issuers_in_file(objects: list[CertificateObject]) -> dict[int, CertificateObject]:
     """For each certificate (by position in `objects`), another one in the file that
-    issued it, if any: names first (a dictionary), signatures only for those."""
+    issued it, if any: names first (a dictionary), signatures only for those, and at most
+    MAX_ISSUER_CANDIDATES of them."""
     by_subject: dict[object, list[CertificateObject]] = {}
     for obj in objects:
         if obj.kind == "certificate":
@@ -244,8 +245,9 @@ def issuers_in_file(objects: list[CertificateObject]) -> dict[int, CertificateOb
     for position, obj in enumerate(objects):
         if obj.kind != "certificate":
             continue
-        issuer = next((candidate for candidate in by_subject.get(obj.issuer.rdns, [])
-                       if candidate is not obj and issued_by(obj, candidate)), None)
+        candidates = [c for c in by_subject.get(obj.issuer.rdns, []) if c is not obj]
+        issuer = next((candidate for candidate in candidates[:MAX_ISSUER_CANDIDATES]
+                       if issued_by(obj, candidate)), None)
         if issuer is not None:
             found[position] = issuer
     return found

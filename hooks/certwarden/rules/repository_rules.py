@@ -121,7 +121,9 @@ def duplicate_common_names_in_one_file(records: list[CertificateRecord]
                       and other.spki_fingerprint != record.spki_fingerprint
                       and not _issued(record, other) and not _issued(other, record)]
             if others:
-                where = ", ".join(_where(other) for other in others)
+                where = ", ".join(_where(other) for other in others[:3])
+                if len(others) > 3:  # a bundle of hundreds: name a few, count the rest
+                    where += f" and {len(others) - 3} more"
                 yield record, DUPLICATE_CN.issue(
                     f"CN {name!r} is also the CN of another certificate in this file "
                     f"({where}); every appliance needs its own certificate and CN")
