@@ -444,7 +444,8 @@ def test_real_commits_through_the_certificate_hooks(tmp_path: Path) -> None:
         hookrepo.git(repo, "reset", "-q", "--hard", env=env)
         hookrepo.git(repo, "clean", "-qfd", env=env)
     assert hookrepo.git(repo, "log", "--oneline").stdout.count("\n") == 1
-    good = hookrepo.commit(repo, {"pki/sensor1.crt": pki.pem(leaf(1)),
-                                  "pki/sensor1-fullchain.pem": pki.pem(leaf(1)) + pki.pem(root)},
+    sensor1 = leaf(1)
+    good = hookrepo.commit(repo, {"pki/sensor1.crt": pki.pem(sensor1),
+                                  "pki/sensor1-fullchain.pem": pki.pem(sensor1) + pki.pem(root)},
                            env)
     assert good.returncode == 0, good.stdout + good.stderr
