@@ -324,6 +324,21 @@ def test_issuer_search_in_a_bundle_is_bounded(tmp_path: Path,
     assert code == 1
 
 
+def test_copies_in_a_bundle_are_counted_once_named_a_few_times(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = (pki.pem(pki.certificate(pki.Spec(key_slot=slot))) for slot in (1, 2))
+    lines = len(first.splitlines())
+    repo = _git_repo(tmp_path / "repo", {"sensors.pem": first * 4 + second})
+    code, document = _unique(repo, monkeypatch)
+    messages = {f["line"]: f["message"] for f in document["findings"]
+                if f["rule"] == "cert-duplicate-cn"}
+    assert set(messages) == {1 + lines * n for n in range(5)}
+    assert f"(line {1 + 4 * lines})" in messages[1]
+    assert f"(line 1, line {1 + lines}, line {1 + 2 * lines} and 1 more)" in \
+        messages[1 + 4 * lines]
+    assert code == 1
+
+
 # -- caches ----------------------------------------------------------------------------------
 
 def test_index_cache_written_by_other_code_is_not_trusted(tmp_path: Path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import warnings
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -245,9 +246,9 @@ def issuers_in_file(objects: list[CertificateObject]) -> dict[int, CertificateOb
     for position, obj in enumerate(objects):
         if obj.kind != "certificate":
             continue
-        candidates = [c for c in by_subject.get(obj.issuer.rdns, []) if c is not obj]
-        issuer = next((candidate for candidate in candidates[:MAX_ISSUER_CANDIDATES]
-                       if issued_by(obj, candidate)), None)
+        candidates = (c for c in by_subject.get(obj.issuer.rdns, []) if c is not obj)
+        issuer = next((candidate for candidate in itertools.islice(
+            candidates, MAX_ISSUER_CANDIDATES) if issued_by(obj, candidate)), None)
         if issuer is not None:
             found[position] = issuer
     return found
@@ -444,7 +445,8 @@ def _der_objects(data: bytes, found: CertificateFile, *, quiet: bool) -> bool:
     it). False when the first element is none of them. What follows the last one is
     reported unless `quiet` (PEM text after a DER certificate is read as PEM)."""
     offset = 0
-    while offset < len(data) and data[offset:].strip(b"\r\n\0"):
+    end = len(data.rstrip(b"\r\n\0"))  # once: a trailing newline or NULs are no data
+    while offset < end:
         length = armor.der_element_length(data, offset)
         element = data[offset:offset + length] if length is not None else b""
         if length is None or offset + length > len(data) or not _der_object(element, found):

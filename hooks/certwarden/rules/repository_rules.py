@@ -7,6 +7,7 @@ is the chain doing its job, not a second appliance certificate.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -115,18 +116,63 @@ def duplicate_common_names_in_one_file(records: list[CertificateRecord]
                 for name in _cns(record):
                     by_file_and_name[path, name].append(record)
     for (_, name), group in by_file_and_name.items():
+        by_key: dict[str, list[CertificateRecord]] = defaultdict(list)
         for record in group:
-            others = [other for other in group
-                      if other.fingerprint != record.fingerprint
-                      and other.spki_fingerprint != record.spki_fingerprint
-                      and not _issued(record, other) and not _issued(other, record)]
-            if others:
-                where = ", ".join(_where(other) for other in others[:3])
-                if len(others) > 3:  # a bundle of hundreds: name a few, count the rest
-                    where += f" and {len(others) - 3} more"
+            by_key[record.spki_fingerprint].append(record)
+        if len(by_key) < 2:  # copies, or certificates of one key pair (key-reused's)
+            continue
+        links = _Links(group)
+        for record in group:
+            shown, count = _unrelated(record, by_key, links, len(group))
+            if count:
+                where = ", ".join(_where(other) for other in shown)
+                if count > len(shown):  # a bundle of hundreds: name a few, count the rest
+                    where += f" and {count - len(shown)} more"
                 yield record, DUPLICATE_CN.issue(
                     f"CN {name!r} is also the CN of another certificate in this file "
                     f"({where}); every appliance needs its own certificate and CN")
+
+
+class _Links:
+    """Who issued whom among the certificates of one file and name, by fingerprint."""
+
+    def __init__(self, group: list[CertificateRecord]) -> None:
+        self.copies: dict[str, int] = defaultdict(int)
+        self.key_of: dict[str, str] = {}
+        self.children: dict[str, set[str]] = defaultdict(set)
+        for record in group:
+            self.copies[record.fingerprint] += 1
+            self.key_of[record.fingerprint] = record.spki_fingerprint
+            if record.issued_by:
+                self.children[record.issued_by].add(record.fingerprint)
+
+    def related(self, record: CertificateRecord) -> set[str]:
+        """Fingerprints of the certificates of another key that issued this one, or that
+        it issued."""
+        found = set(self.children.get(record.fingerprint, ()))
+        if record.issued_by in self.copies:
+            found.add(record.issued_by)
+        return {fingerprint for fingerprint in found
+                if self.key_of[fingerprint] != record.spki_fingerprint}
+
+
+def _unrelated(record: CertificateRecord, by_key: dict[str, list[CertificateRecord]],
+               links: _Links, total: int, shown: int = 3
+               ) -> tuple[list[CertificateRecord], int]:
+    """(a few of, and how many are) the certificates of the group with another key pair
+    that neither issued this one nor were issued by it. Counted, not compared one by one:
+    a bundle of thousands of copies must not cost millions of comparisons."""
+    related = links.related(record)
+    count = total - len(by_key[record.spki_fingerprint]) - \
+        sum(links.copies[fingerprint] for fingerprint in related)
+    found: list[CertificateRecord] = []
+    for key, members in by_key.items():
+        if len(found) >= min(shown, count):
+            break
+        if key != record.spki_fingerprint:
+            found += itertools.islice((m for m in members if m.fingerprint not in related),
+                                      shown - len(found))
+    return found, count
 
 
 def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
