@@ -208,6 +208,12 @@ def test_ca_flag_alone_does_not_make_a_ca_of_a_certificate_in_a_bundle(
     assert rules_of(document, "sensor.pem") == {
         "cert-wildcard", "cert-subject-org-unit", "cert-crl-distribution-point"}
     assert code == 1
+    # The appliance's rules say why a CA:TRUE certificate is held to them (a real CA
+    # without keyUsage belongs in the chain file).
+    for finding in document["findings"]:
+        if finding["rule"] in ("cert-subject-org-unit", "cert-crl-distribution-point"):
+            assert "keyCertSign" in finding["message"], finding
+            assert "chain" in finding["message"], finding
 
 
 def test_a_ca_without_key_usage_that_issued_the_leaf_stays_a_ca(run_json: RunJson,
