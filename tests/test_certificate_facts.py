@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from certwarden.cli import main
-from certwarden.index_certificates import CACHE_VERSION
+from certwarden.index_certificates import CACHE_VERSION, cached_records
 from certwarden.recognition import certificate_der as der
 from certwarden.recognition import sniff
 from certwarden.recognition.certificates import load_certificates
@@ -378,10 +378,11 @@ def test_unique_index_never_caches_what_a_passphrase_decided(
     monkeypatch.setenv(odd.PFX_VARIABLE, odd.PFX_PASSPHRASE)
     assert unique() == {("star.pfx", "cert-wildcard")}
     blob = hookrepo.git(repo, "rev-parse", ":star.pfx").stdout.strip()
-    cached = json.loads((repo / ".git" / "certwarden" /
-                         f"index-cache-v{CACHE_VERSION}.json").read_text())
+    document = json.loads((repo / ".git" / "certwarden" /
+                           f"index-cache-v{CACHE_VERSION}.json").read_text())
+    cached = cached_records(document)
     assert blob not in cached and len(cached) == 1  # only sensor1.crt's blob
-    assert odd.PFX_PASSPHRASE not in json.dumps(cached)
+    assert odd.PFX_PASSPHRASE not in json.dumps(document)
     monkeypatch.delenv(odd.PFX_VARIABLE)
     assert unique() == set()
 

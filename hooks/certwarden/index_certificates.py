@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from certwarden.recognition import sniff
 from certwarden.sources import IndexEntry, git, read_blobs, tracked_entries
 
-CACHE_VERSION = 3  # bump when what a record holds changes
+CACHE_VERSION = 4  # bump when what a record holds changes
 MAX_SHARED_CACHE_ENTRIES = 50_000  # trees judged in turn: beyond this, keep the last one's
 
 
@@ -74,25 +74,38 @@ def _cache_path(root: str) -> str | None:
     return os.path.join(root, git_dir, "certwarden", f"index-cache-v{CACHE_VERSION}.json")
 
 
+def cached_records(document: object) -> dict[str, list[dict[str, object]]]:
+    """The records of a cache file's document, by cache key; empty unless this very code
+    wrote them (another version may read certificates, or judge them, another way)."""
+    from certwarden.code_stamp import code_stamp
+
+    if not isinstance(document, dict) or document.get("stamp") != code_stamp():
+        return {}
+    records = document.get("records")
+    return records if isinstance(records, dict) else {}
+
+
 def _load_cache(path: str | None) -> dict[str, list[dict[str, object]]]:
     if path is None:
         return {}
     try:
         with open(path, encoding="utf-8") as stream:
-            cache = json.load(stream)
-        return cache if isinstance(cache, dict) else {}
+            return cached_records(json.load(stream))
     except (OSError, ValueError):
         return {}
 
 
 def _save_cache(path: str | None, cache: dict[str, list[dict[str, object]]]) -> None:
+    from certwarden.code_stamp import code_stamp
+
     if path is None:
         return
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         temporary = f"{path}.{os.getpid()}.tmp"
         with open(temporary, "w", encoding="utf-8") as stream:
-            json.dump(cache, stream, separators=(",", ":"))
+            json.dump({"stamp": code_stamp(), "records": cache}, stream,
+                      separators=(",", ":"))
         os.replace(temporary, path)
     except OSError:
         pass  # a cache we cannot write only costs time

@@ -30,26 +30,11 @@ import marshal
 import os
 import sys
 
+from certwarden.code_stamp import code_stamp
 from certwarden.config import Config
 
 VERSION = 1  # bump when what an entry holds changes
 Entry = dict[str, object]
-
-
-def code_stamp() -> str:
-    """Changes whenever certwarden's code does: recognition or rules may have changed."""
-    from certwarden import __version__
-
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    digest = hashlib.sha256(__version__.encode())
-    for folder, folders, files in os.walk(package):
-        folders[:] = sorted(f for f in folders if f != "__pycache__")
-        for name in sorted(files):
-            if name.endswith(".py"):
-                info = os.stat(os.path.join(folder, name))
-                digest.update(f"{folder[len(package):]}/{name}:{info.st_size}:"
-                              f"{info.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 # Settings applied after the certificates group (policy, selection), or not read by it.

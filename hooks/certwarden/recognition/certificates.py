@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import warnings
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -39,7 +40,9 @@ class CertificateObject:
     index: int  # position in the file, 0-based
     certificate: x509.Certificate | None = None  # None: cryptography refused to load it
     csr: x509.CertificateSigningRequest | None = None
-    in_chain: bool = False  # the file holds more than one certificate
+    # In the configured chain file, or it signed another certificate of its file: with
+    # CA:TRUE, that is a CA even without keyCertSign (see is_ca).
+    acts_as_issuer: bool = False
     # Why cryptography refused the whole object, though its framing is sound: its facts
     # then come from the raw DER alone.
     load_problem: facts.Malformed | None = None
@@ -124,12 +127,14 @@ class CertificateObject:
 
     @property
     def is_ca(self) -> bool:
-        """Acts as a CA here: CA:TRUE inside a chain file, or CA:TRUE with keyCertSign.
+        """Acts as a CA here: CA:TRUE with keyCertSign, or CA:TRUE in the chain file or
+        beside a certificate it signed.
 
-        `openssl req -x509` marks every self-signed certificate CA:TRUE; alone in its file
-        and without keyCertSign, such a certificate is an appliance's and meets every rule.
+        `openssl req -x509` marks every self-signed certificate CA:TRUE: without keyCertSign
+        and without a certificate it signed, such a certificate is an appliance's and meets
+        every rule, alone in its file or pasted beside other certificates.
         """
-        return self.asserts_ca and (self.in_chain or self.signs_certificates)
+        return self.asserts_ca and (self.acts_as_issuer or self.signs_certificates)
 
     @functools.cached_property
     def common_names(self) -> list[str]:
@@ -211,6 +216,12 @@ class CertificateObject:
         return self.validity[1]
 
 
+# Signatures tried for one certificate when looking for its issuer (or its children) among
+# the certificates of its file: real files have one or two of one name; a hostile bundle
+# of a thousand same-named certificates must not cost a million verifications.
+MAX_ISSUER_CANDIDATES = 8
+
+
 def issued_by(child: CertificateObject, parent: CertificateObject) -> bool:
     """`parent` signed `child`: the names match and the signature verifies."""
     if child.certificate is None or parent.certificate is None or \
@@ -225,7 +236,8 @@ def issued_by(child: CertificateObject, parent: CertificateObject) -> bool:
 
 def issuers_in_file(objects: list[CertificateObject]) -> dict[int, CertificateObject]:
     """For each certificate (by position in `objects`), another one in the file that
-    issued it, if any: names first (a dictionary), signatures only for those."""
+    issued it, if any: names first (a dictionary), signatures only for those, and at most
+    MAX_ISSUER_CANDIDATES of them."""
     by_subject: dict[object, list[CertificateObject]] = {}
     for obj in objects:
         if obj.kind == "certificate":
@@ -234,8 +246,9 @@ def issuers_in_file(objects: list[CertificateObject]) -> dict[int, CertificateOb
     for position, obj in enumerate(objects):
         if obj.kind != "certificate":
             continue
-        issuer = next((candidate for candidate in by_subject.get(obj.issuer.rdns, [])
-                       if candidate is not obj and issued_by(obj, candidate)), None)
+        candidates = (c for c in by_subject.get(obj.issuer.rdns, []) if c is not obj)
+        issuer = next((candidate for candidate in itertools.islice(
+            candidates, MAX_ISSUER_CANDIDATES) if issued_by(obj, candidate)), None)
         if issuer is not None:
             found[position] = issuer
     return found
@@ -412,6 +425,38 @@ def _holds_der_key(data: bytes) -> bool:
     return True
 
 
+def _der_object(element: bytes, found: CertificateFile) -> bool:
+    """Note one DER element if it is a CRL, a certificate or a CSR; False otherwise."""
+    if der_parts.is_crl(element):
+        found.holds_crl = True
+        return True
+    for loader in (_certificate, _csr):
+        try:
+            found.objects.append(loader(element, None, len(found.objects)))
+            return True
+        except ValueError:
+            pass
+    return False
+
+
+def _der_objects(data: bytes, found: CertificateFile, *, quiet: bool) -> bool:
+    """The CRLs, certificates and CSRs laid one after another from the start of the data
+    (`cat ca.crl sensor.der` makes such a file; openssl reads the first certificate in
+    it). False when the first element is none of them. What follows the last one is
+    reported unless `quiet` (PEM text after a DER certificate is read as PEM)."""
+    offset = 0
+    end = len(data.rstrip(b"\r\n\0"))  # once: a trailing newline or NULs are no data
+    while offset < end:
+        length = armor.der_element_length(data, offset)
+        element = data[offset:offset + length] if length is not None else b""
+        if length is None or offset + length > len(data) or not _der_object(element, found):
+            if offset and not quiet:
+                found.unreadable.append(Unreadable(None, "data after the end of the DER object"))
+            return offset > 0
+        offset += length
+    return True
+
+
 def _load_der(data: bytes, path: str, passphrase: bytes | None, found: CertificateFile) -> None:
     if sniff.extension_of(path) in sniff.PKCS12_EXTENSIONS and _load_pkcs12(
             data, passphrase, found):
@@ -427,17 +472,8 @@ def _load_der(data: bytes, path: str, passphrase: bytes | None, found: Certifica
     if data[:1] != b"\x30" or length is None:
         found.unreadable.append(Unreadable(None, "neither PEM nor DER"))
         return
-    if der_parts.is_crl(data[:length]):
-        found.holds_crl = True
+    if _der_objects(data, found, quiet=False):
         return
-    for loader in (_certificate, _csr):
-        try:
-            found.objects.append(loader(data[:length], None, 0))
-            if length < len(data.rstrip(b"\r\n\0")):
-                found.unreadable.append(Unreadable(None, "data after the end of the DER object"))
-            return
-        except ValueError:
-            pass
     try:
         _from_pkcs7(data, None, found)
         return
@@ -455,8 +491,34 @@ def load_certificates(data: bytes, path: str, *, passphrase: bytes | None,
     """Everything certificate-like in the bytes of one file (`chain_file`: the configured
     CA chain, whose certificates are CAs even one at a time)."""
     found = _load(data, path, passphrase)
-    if chain_file or sum(1 for obj in found.objects if obj.kind == "certificate") > 1:
-        found.objects = [replace(obj, in_chain=True) for obj in found.objects]
+    if chain_file:
+        found.objects = [replace(obj, acts_as_issuer=True) for obj in found.objects]
+        return found
+    certificates = [obj for obj in found.objects if obj.kind == "certificate"]
+    if len(certificates) > 1 and any(obj.asserts_ca and not obj.signs_certificates
+                                     for obj in certificates):
+        issuers = _issuers_of_others(certificates)
+        found.objects = [replace(obj, acts_as_issuer=True) if id(obj) in issuers else obj
+                         for obj in found.objects]
+    return found
+
+
+def _issuers_of_others(certificates: list[CertificateObject]) -> set[int]:
+    """ids of the CA:TRUE certificates without keyCertSign that signed another certificate
+    of the file, of another name (a copy, or a second self-signed certificate of the same
+    name and key, is no certificate it issued). At most MAX_ISSUER_CANDIDATES signatures
+    are tried for each."""
+    by_issuer: dict[object, list[CertificateObject]] = {}
+    for obj in certificates:
+        if obj.issuer.rdns != obj.subject.rdns:
+            by_issuer.setdefault(obj.issuer.rdns, []).append(obj)
+    found = set()
+    for candidate in certificates:
+        if not candidate.asserts_ca or candidate.signs_certificates:
+            continue
+        children = by_issuer.get(candidate.subject.rdns, [])[:MAX_ISSUER_CANDIDATES]
+        if any(issued_by(child, candidate) for child in children):
+            found.add(id(candidate))
     return found
 
 
@@ -469,6 +531,15 @@ def _is_one_der_element(data: bytes) -> bool:
         not data[length:].strip(b"\r\n\0")
 
 
+def _add_pem_certificates(data: bytes, found: CertificateFile) -> None:
+    """The PEM certificates, CSRs and bundles inside other data that load; PEM-looking text
+    that does not is part of that data, not a finding."""
+    embedded = CertificateFile()
+    _load_pem(data, embedded)
+    for obj in embedded.objects:
+        found.objects.append(replace(obj, line=None, index=len(found.objects)))
+
+
 def _load(data: bytes, path: str, passphrase: bytes | None) -> CertificateFile:
     found = CertificateFile()
     if not data.strip():
@@ -478,10 +549,14 @@ def _load(data: bytes, path: str, passphrase: bytes | None) -> CertificateFile:
         # Binary DER, even when an extension value happens to hold PEM-looking text
         # (a `-----BEGIN PRIVATE KEY-----` in a policy URI must not hide the certificate).
         _load_der(data, path, passphrase, found)
+        if b"-----BEGIN " in data:  # but a whole PEM certificate in it is what openssl
+            _add_pem_certificates(data, found)  # reads by default: judge it too
         return found
     if b"-----BEGIN " in data:
         _load_pem(data, found)
         if found.objects or found.unreadable or found.holds_key or found.holds_crl:
+            if data[:1] == b"\x30":  # DER before the PEM text: `-inform der` reads it
+                _der_objects(data, found, quiet=True)
             return found
         if sniff.is_text(data):
             found.unreadable.append(Unreadable(None, "no certificate, CSR or bundle in it"))

@@ -141,6 +141,14 @@ def certificate_check(rule: Rule, *applies_to: str) -> Callable[[Check], Check]:
     return register
 
 
+# Said with the appliance's rules on a CA:TRUE certificate that does not act as a CA here:
+# `openssl req -x509` marks every self-signed certificate so, and a CA kept in the
+# repository without keyUsage is told where it belongs.
+_JUDGED_AS_APPLIANCE = (" (judged as an appliance's certificate: it says CA:TRUE, but has no "
+                        "keyCertSign and signed no other certificate of this file; a CA "
+                        "belongs in the chain file)")
+
+
 def role_of(obj: CertificateObject) -> str:
     if obj.kind == "csr":
         return CSR
@@ -157,11 +165,16 @@ def evaluate(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     """Every applicable check. Facts never raise (recognition reads each field on its own);
     should a check raise all the same, that one rule becomes cert-malformed, not a crash."""
     role = role_of(obj)
+    note = _JUDGED_AS_APPLIANCE if role == LEAF and obj.asserts_ca else ""
     for entry in CHECKS:
         if role not in entry.applies_to:
             continue
         try:
-            yield from list(entry.check(obj, context))
+            issues = list(entry.check(obj, context))
+            if note and CA not in entry.applies_to:
+                issues = [Issue(i.rule, i.message + note, i.severity, i.fingerprint)
+                          for i in issues]
+            yield from issues
         except Exception as exc:
             yield MALFORMED.issue(f"{obj.label} could not be checked for {entry.rule.id}: a "
                                   f"part of it cannot be read ({type(exc).__name__})")
@@ -377,7 +390,9 @@ def subject_org(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]
                               short="O")
 
 
-@certificate_check(WILDCARD, LEAF, CSR)
+# Every role: no CA is named like a set of hosts, and CA:TRUE on an appliance's wildcard
+# certificate must not hide it (docs/policy.md: wildcards are refused, in CN or SAN).
+@certificate_check(WILDCARD, LEAF, CA, CSR)
 def wildcard(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     for value in obj.common_names:
         if "*" in value:

@@ -7,6 +7,7 @@ is the chain doing its job, not a second appliance certificate.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -53,7 +54,15 @@ def _issued(child: CertificateRecord, parent: CertificateRecord) -> bool:
     return child.issued_by == parent.fingerprint
 
 
+def _leaves(records: list[CertificateRecord]) -> list[CertificateRecord]:
+    """Every certificate that is not a CA, in whatever file: a leaf in a fullchain or in
+    the chain file is an appliance's certificate too. Its copies (the same certificate)
+    never make a duplicate CN or a reused key with each other."""
+    return [r for r in records if not r.is_ca]
+
+
 def _appliance_certificates(records: list[CertificateRecord]) -> list[CertificateRecord]:
+    """Leaves outside files that hold CAs: a bundle may repeat its leaf (cert-duplicate)."""
     return [r for r in records if not r.is_ca and not r.in_chain_file]
 
 
@@ -74,7 +83,7 @@ def duplicate_common_names(records: list[CertificateRecord]
                            ) -> Iterator[tuple[CertificateRecord, Issue]]:
     """Different certificates, in different files, with one CN."""
     by_name: dict[str, list[CertificateRecord]] = defaultdict(list)
-    for record in _appliance_certificates(records):
+    for record in _leaves(records):
         for name in _cns(record):
             by_name[name].append(record)
     for name, group in by_name.items():
@@ -107,22 +116,69 @@ def duplicate_common_names_in_one_file(records: list[CertificateRecord]
                 for name in _cns(record):
                     by_file_and_name[path, name].append(record)
     for (_, name), group in by_file_and_name.items():
+        by_key: dict[str, list[CertificateRecord]] = defaultdict(list)
         for record in group:
-            others = [other for other in group
-                      if other.fingerprint != record.fingerprint
-                      and other.spki_fingerprint != record.spki_fingerprint
-                      and not _issued(record, other) and not _issued(other, record)]
-            if others:
-                where = ", ".join(_where(other) for other in others)
+            by_key[record.spki_fingerprint].append(record)
+        if len(by_key) < 2:  # copies, or certificates of one key pair (key-reused's)
+            continue
+        links = _Links(group)
+        for record in group:
+            shown, count = _unrelated(record, by_key, links, len(group))
+            if count:
+                where = ", ".join(_where(other) for other in shown)
+                if count > len(shown):  # a bundle of hundreds: name a few, count the rest
+                    where += f" and {count - len(shown)} more"
                 yield record, DUPLICATE_CN.issue(
                     f"CN {name!r} is also the CN of another certificate in this file "
                     f"({where}); every appliance needs its own certificate and CN")
 
 
+class _Links:
+    """Who issued whom among the certificates of one file and name, by fingerprint."""
+
+    def __init__(self, group: list[CertificateRecord]) -> None:
+        self.copies: dict[str, int] = defaultdict(int)
+        self.key_of: dict[str, str] = {}
+        self.children: dict[str, set[str]] = defaultdict(set)
+        for record in group:
+            self.copies[record.fingerprint] += 1
+            self.key_of[record.fingerprint] = record.spki_fingerprint
+            if record.issued_by:
+                self.children[record.issued_by].add(record.fingerprint)
+
+    def related(self, record: CertificateRecord) -> set[str]:
+        """Fingerprints of the certificates of another key that issued this one, or that
+        it issued."""
+        found = set(self.children.get(record.fingerprint, ()))
+        if record.issued_by in self.copies:
+            found.add(record.issued_by)
+        return {fingerprint for fingerprint in found
+                if self.key_of[fingerprint] != record.spki_fingerprint}
+
+
+def _unrelated(record: CertificateRecord, by_key: dict[str, list[CertificateRecord]],
+               links: _Links, total: int, shown: int = 3
+               ) -> tuple[list[CertificateRecord], int]:
+    """(a few of, and how many are) the certificates of the group with another key pair
+    that neither issued this one nor were issued by it. Counted, not compared one by one:
+    a bundle of thousands of copies must not cost millions of comparisons."""
+    related = links.related(record)
+    count = total - len(by_key[record.spki_fingerprint]) - \
+        sum(links.copies[fingerprint] for fingerprint in related)
+    found: list[CertificateRecord] = []
+    for key, members in by_key.items():
+        if len(found) >= min(shown, count):
+            break
+        if key != record.spki_fingerprint:
+            found += itertools.islice((m for m in members if m.fingerprint not in related),
+                                      shown - len(found))
+    return found, count
+
+
 def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
     """One public key under two different certificates."""
     by_key: dict[str, list[CertificateRecord]] = defaultdict(list)
-    for record in _appliance_certificates(records):
+    for record in _leaves(records):
         by_key[record.spki_fingerprint].append(record)
     for group in by_key.values():
         if len({r.fingerprint for r in group}) < 2:
@@ -136,8 +192,9 @@ def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateR
 
 
 def wildcards(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
+    """Wildcard names on any certificate, CA or not (as the certificate rule)."""
     for record in records:
-        if record.wildcard_names and not record.is_ca:
+        if record.wildcard_names:
             yield record, WILDCARD.issue(f"wildcard name {record.wildcard_names[0]!r}; "
                                 "every appliance needs its own certificate")
 
