@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("no_paths", nargs="*", metavar="", help=argparse.SUPPRESS)
     _common(scan)
 
-    from certwarden.server import add_arguments as add_pre_receive_arguments
+    from certwarden.server_options import add_arguments as add_pre_receive_arguments
 
     add_pre_receive_arguments(commands.add_parser(
         "pre-receive", help="git server hook: judge every blob a push introduces (stdin: "
