@@ -25,7 +25,7 @@ SPEC_RULE_IDS = {
     "key-unencrypted", "key-weak-encryption", "key-type", "key-size", "key-reused",
     "key-unreadable", "passphrase-charset", "passphrase-wrong", "passphrase-committed", "secret",
 }
-SPEC_RULE_IDS |= {"key-not-pem"}  # issue 11: the contract allows new key- rules
+SPEC_RULE_IDS |= {"key-not-pem", "passphrase-unset"}  # issues 11 and 16: new key rules
 
 # Appliance rules (only with a manifest): ids of our choice with the prefix appliance-,
 # and cert-orphan (docs/contract.md).

@@ -242,3 +242,23 @@ def test_putty_passphrase_is_checked(run_json: RunJson, repo: Path,
     code, document = run_json("--group", "keys", "lab.ppk")
     assert code == 1
     assert "passphrase-wrong" in rules_of(document)
+
+
+def test_unset_passphrase_variable_is_said_and_strict_blocks(
+        run_json: RunJson, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI without the secret: the skipped passphrase checks are a visible warning."""
+    (repo / "sensor1.key").write_bytes(_encrypted())
+    (repo / "sensor1.crt").write_bytes(pki.pem(pki.certificate()))
+    _configure(repo, '[passphrases]\n"*.key" = "SENSOR_KEY_PASSPHRASE"\n')
+    monkeypatch.delenv("SENSOR_KEY_PASSPHRASE", raising=False)
+    code, document = run_json("--group", "keys", "--", "sensor1.key")
+    assert code == 0
+    [note] = [f for f in document["findings"] if f["rule"] == "passphrase-unset"]
+    assert note["severity"] == "warning"
+    assert note["message"].startswith("passphrase checks skipped: SENSOR_KEY_PASSPHRASE is "
+                                      "not set")
+    code, _ = run_json("--strict", "--group", "keys", "--", "sensor1.key")
+    assert code == 1
+    monkeypatch.setenv("SENSOR_KEY_PASSPHRASE", PASSPHRASE)
+    code, document = run_json("--strict", "--group", "keys", "--", "sensor1.key")
+    assert code == 0 and rules_of(document) == set()

@@ -73,6 +73,14 @@ PASSPHRASE_WRONG = Rule(
     policy="Appliance: 'Passphrase does not match to the key'.",
     hint="Set the environment variable to the key's passphrase; "
          "check it with `openssl pkey -in {path} -noout`.", impact="medium")
+PASSPHRASE_UNSET = Rule(
+    "passphrase-unset", "keys", W,
+    summary="A key's passphrase is mapped to an environment variable that is not set, so "
+            "the passphrase checks were skipped.",
+    policy="Appliance: 'Passphrase does not match to the key'; the key must match the "
+           "certificate.",
+    hint="Set the variable where certwarden runs (a CI secret), or run with `--strict` to "
+         "make a missing passphrase block.", impact="low")
 PASSPHRASE_COMMITTED = Rule(
     "passphrase-committed", "keys", E,
     summary="A passphrase is committed (a passphrase file, or a configured passphrase value).",
@@ -277,6 +285,19 @@ def passphrase_wrong(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
     if facts.opened is False:
         yield PASSPHRASE_WRONG.issue(f"passphrase does not match to the key: "
                     f"${facts.passphrase_variable} does not open this {facts.key.describe()}")
+
+
+@key_check(PASSPHRASE_UNSET)
+def passphrase_unset(facts: KeyFacts, context: RuleContext) -> Iterator[Issue]:
+    """Said out loud, so CI without the secret does not look like a pass."""
+    if facts.passphrase_variable is None or facts.passphrase is not None or \
+            not facts.key.encrypted:
+        return
+    unverified = "whether it opens the key"
+    if facts.certificates and facts.spki is None:
+        unverified += " and whether the key matches its certificate"
+    yield PASSPHRASE_UNSET.issue(f"passphrase checks skipped: {facts.passphrase_variable} is "
+                                 f"not set; {unverified} was not verified")
 
 
 @key_check(PASSPHRASE_CHARSET)
