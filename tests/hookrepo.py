@@ -30,6 +30,16 @@ def git_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def offline_pip_env() -> dict[str, str]:
+    """With CERTWARDEN_WHEELHOUSE set (a folder of wheels, see README), pip installs from it
+    and never reaches a package index: the end-to-end tests then run offline, or under a
+    faked clock at which the index's TLS certificate would look expired."""
+    wheelhouse = os.environ.get("CERTWARDEN_WHEELHOUSE")
+    if not wheelhouse:
+        return {}
+    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": os.path.abspath(wheelhouse)}
+
+
 def git(repo: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
         ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True,

@@ -8,10 +8,13 @@ import pytest
 
 from tests import keycorpus
 from tests.conftest import RunJson
+from tests.tools import installed
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, keycorpus.Sample]]:
+    if not installed("openssl"):
+        pytest.skip("needs openssl, which is not installed: it makes part of the key corpus")
     base = tmp_path_factory.mktemp("corpus")
     samples = keycorpus.build(base)
     return base / "files", keycorpus.write(base / "files", samples)
@@ -23,6 +26,16 @@ def test_corpus_covers_every_label_and_many_forms(
     labels = {sample.label for sample in samples.values()}
     assert labels == {keycorpus.UNENCRYPTED, keycorpus.ENCRYPTED, keycorpus.KEYLESS}
     assert len({sample.form for sample in samples.values()}) > 60
+
+
+@pytest.mark.parametrize(("form", "tool"), keycorpus.TOOL_FORMS.items())
+def test_corpus_holds_the_samples_each_tool_makes(
+        corpus: tuple[Path, dict[str, keycorpus.Sample]], form: str, tool: str) -> None:
+    if not installed(tool):
+        pytest.skip(f"needs {tool}, which is not installed: the key corpus lacks its samples")
+    _, samples = corpus
+    assert {s.label for s in samples.values() if s.form == form} == {
+        keycorpus.UNENCRYPTED, keycorpus.ENCRYPTED}
 
 
 def test_unencrypted_exactly_the_unencrypted_keys(

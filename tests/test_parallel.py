@@ -54,7 +54,10 @@ def test_failed_worker_share_is_done_by_the_parent(tmp_path: Path,
 
 
 def test_no_forking_under_pre_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     monkeypatch.setenv("PRE_COMMIT", "1")
     assert parallel.worker_count(100_000) == 1
     monkeypatch.delenv("PRE_COMMIT")
-    assert parallel.worker_count(100_000) >= 1
+    assert parallel.worker_count(100_000) == 4  # one per core
+    assert parallel.worker_count(2 * parallel.MIN_FILES_PER_WORKER) == 2
+    assert parallel.worker_count(10) == 1
