@@ -11,8 +11,10 @@ Two paths, one set of findings (the (file, line, type) set of `detect-secrets sc
   a file's lines, each plugin's own patterns are searched over the whole text: a plugin
   whose patterns match nowhere cannot report anything in that file (its analyze_line
   only yields what those patterns match), so it is skipped, and so is any line no
-  remaining plugin's pattern matches. Everything that runs is detect-secrets' own code;
-  the line loop mirrors its private `_process_line_based_plugins`.
+  remaining plugin's pattern matches (an entropy plugin's match counts only above the
+  plugin's own entropy limit, by its own measure). Everything that runs is
+  detect-secrets' own code; the line loop mirrors its private
+  `_process_line_based_plugins`.
 Another release, a missing private function or a changed signature selects the public
 path: a new detect-secrets release makes the hook slower, never wrong or blocking.
 
@@ -125,15 +127,32 @@ def keyword_gates(denylist: tuple[str, ...]) -> frozenset[str]:
 
 
 class Probe:
-    """Where one plugin could report: patterns over the whole text, and for the keyword
-    plugin, literal gates that must appear first (its alternation is slow on long text)."""
+    """Where one plugin could report: patterns over the whole text; for the keyword
+    plugin, literal gates that must appear first (its alternation is slow on long text);
+    for the entropy plugins, the test a match must pass to be reported at all."""
 
-    __slots__ = ("gates", "patterns")
+    __slots__ = ("accepts", "gates", "patterns")
 
     def __init__(self, patterns: list[re.Pattern[str]],
-                 gates: frozenset[str] | None = None) -> None:
+                 gates: frozenset[str] | None = None,
+                 accepts: Callable[[re.Match[str]], bool] | None = None) -> None:
         self.patterns = patterns
         self.gates = gates
+        self.accepts = accepts
+
+
+def _entropy_test(plugin: HighEntropyStringsPlugin) -> Callable[[re.Match[str]], bool] | None:
+    """The plugin's own threshold: it reports a quoted string (group 2 of its regex) only
+    when the string's Shannon entropy, by its own measure, is above its limit."""
+    measure = getattr(plugin, "calculate_shannon_entropy", None)
+    limit = getattr(plugin, "entropy_limit", None)
+    if not callable(measure) or not isinstance(limit, (int, float)) or \
+            plugin.regex.groups < 2:
+        return None
+    def accepts(match: re.Match[str]) -> bool:
+        return bool(measure(match.group(2)) > limit)
+
+    return accepts
 
 
 def probe_for(plugin: BasePlugin) -> Probe | None:
@@ -155,7 +174,9 @@ def probe_for(plugin: BasePlugin) -> Probe | None:
         return Probe([re.compile(p.pattern, p.flags | re.MULTILINE) for p in denylist])
     if isinstance(plugin, HighEntropyStringsPlugin):
         regex = getattr(plugin, "regex", None)
-        return Probe([regex]) if isinstance(regex, re.Pattern) else None
+        if not isinstance(regex, re.Pattern):
+            return None
+        return Probe([regex], accepts=_entropy_test(plugin))
     if isinstance(plugin, keyword.KeywordDetector):
         denylist = getattr(keyword, "DENYLIST", None)
         if not isinstance(denylist, (list, tuple)) or not denylist or \
@@ -303,6 +324,8 @@ class SecretScanner:
                     continue
             for pattern in probe.patterns:
                 for match in pattern.finditer(whole):
+                    if probe.accepts is not None and not probe.accepts(match):
+                        continue
                     first = bisect.bisect_right(starts, match.start()) - 1
                     last = bisect.bisect_right(starts, max(match.end() - 1, match.start())) - 1
                     for line_index in range(first, last + 1):
