@@ -257,3 +257,21 @@ def test_settings_are_restored_when_a_run_fails(tmp_path: Path) -> None:
         assert get_settings().json() != before  # detect-secrets is configured for the run
         raise KeyboardInterrupt
     assert get_settings().json() == before
+
+
+def test_keyword_lines_with_and_without_length_changing_case_folds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Keyword probing by line (ASCII) and over the whole text ('ß' folds to 'ss')."""
+    (tmp_path / "plain.py").write_text(
+        'name = "x"\nDB_PASS = "Kx9-wq2-Lm4-zz8"\nclient = 1\napi_key = "a8f-Q2m-77z"\n',
+        encoding="utf-8")
+    (tmp_path / "folded.py").write_text(
+        'straße = "Hauptstraße"\nPassword = "Kx9-wq2-Lm4-zz8"\nkey = 1\n'
+        'contraseña = "Zq8-Lm3-Pp0-aa1"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    names = ["plain.py", "folded.py"]
+    theirs = _detect_secrets_scan(tmp_path, names, "--no-verify")
+    assert {t for _, _, t in theirs} == {"Secret Keyword"}
+    assert {name for name, _, _ in theirs} == set(names)
+    assert _ours(capsys, names) == theirs

@@ -322,6 +322,13 @@ class SecretScanner:
                 folded = whole.casefold() if folded is None else folded
                 if not any(gate in folded for gate in probe.gates):
                     continue
+                if len(folded) == len(whole) and "" not in probe.gates:
+                    # Folding kept every position: search only the lines holding a gate
+                    # (a match holds one, and gates are letters, never a line break).
+                    for line_index in _lines_holding(folded, probe.gates, starts):
+                        if any(p.search(stripped[line_index]) for p in probe.patterns):
+                            candidates.setdefault(line_index, set()).add(index)
+                    continue
             for pattern in probe.patterns:
                 for match in pattern.finditer(whole):
                     if probe.accepts is not None and not probe.accepts(match):
@@ -352,6 +359,17 @@ class SecretScanner:
                             secret=secret.secret_value, plugin=plugin, line=line,
                             context=snippet):
                         yield secret
+
+
+def _lines_holding(text: str, words: frozenset[str], starts: list[int]) -> set[int]:
+    """Indexes of the lines (starting at `starts`) where any of the words occurs."""
+    found = set()
+    for word in words:
+        at = text.find(word)
+        while at != -1:
+            found.add(bisect.bisect_right(starts, at) - 1)
+            at = text.find(word, at + len(word))
+    return found
 
 
 # The private functions, looked up when called: fast_path_problem() vouched for them.
