@@ -12,7 +12,8 @@ import subprocess
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-SNAPSHOT_PARTS = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml", "hooks")
+SNAPSHOT_PARTS = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml", "hooks",
+                  ".ci", "action.yml")
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "certwarden tests",

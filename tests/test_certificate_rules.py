@@ -180,7 +180,8 @@ def test_pkcs7_bundle(run_json: RunJson, tmp_path: Path) -> None:
     assert rules_of(document) == {"cert-wildcard"}
 
 
-def test_pkcs12_without_password_is_read(run_json: RunJson, tmp_path: Path) -> None:
+def test_locked_pkcs12_without_passphrase_is_an_unverified_warning(
+        run_json: RunJson, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
     cert = pki.certificate(pki.Spec(crl_urls=None))
@@ -190,7 +191,11 @@ def test_pkcs12_without_password_is_read(run_json: RunJson, tmp_path: Path) -> N
     code, document = run_json("--group", "certificates", "locked.pfx")
     assert code == 0
     assert [(f["rule"], f["severity"]) for f in document["findings"]] == [
-        ("cert-unreadable", "info")]
+        ("cert-unreadable", "warning")]
+    [message] = [f["message"] for f in document["findings"]]
+    assert "not verified against the certificate policy, nor for uniqueness" in message
+    assert "[tool.certwarden.passphrases]" in message
+    assert run_json("--group", "certificates", "--strict", "locked.pfx")[0] == 1
 
 
 def test_pkcs12_with_configured_passphrase_is_checked(run_json: RunJson, tmp_path: Path,

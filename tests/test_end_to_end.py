@@ -149,3 +149,34 @@ def test_manual_stage(tmp_path: Path, hook_snapshot: tuple[Path, str, dict[str, 
                             cwd=repo, env=env, capture_output=True, text=True)
     assert manual.returncode == 1
     assert "key-unencrypted" in manual.stdout
+
+
+def test_appliance_rules_through_real_commits(
+        tmp_path: Path, hook_snapshot: tuple[Path, str, dict[str, str]]) -> None:
+    """check-unique-certificates with an appliance manifest: a compliant site commits, and
+    each appliance rule blocks the commit that breaks it."""
+    from tests.plant import KEY_PASSPHRASE
+    from tests.test_appliances import CASES, PASS_VARIABLE, Site
+
+    repo, env = _repo(tmp_path, hook_snapshot, ["check-unique-certificates"])
+    env = {**env, PASS_VARIABLE: KEY_PASSPHRASE.decode()}
+    good = hookrepo.commit(repo, Site(far=True).all_files(), env)
+    assert good.returncode == 0, good.stdout + good.stderr
+    for rule, change, _ in CASES:
+        if rule == "cert-orphan":  # a warning: it does not block a commit
+            continue
+        site = Site(far=True)
+        change(site)
+        result = hookrepo.commit(repo, site.all_files(), env)
+        assert result.returncode != 0, rule
+        assert rule in result.stdout + result.stderr, rule
+        hookrepo.git(repo, "reset", "-q", "--hard")
+        hookrepo.git(repo, "clean", "-qfd")
+    site = Site(far=True)
+    site.certificate("pki/old/historian.crt", "historian.plant.example.com", 44)
+    orphan = hookrepo.commit(repo, site.all_files(), env)
+    assert orphan.returncode == 0, orphan.stdout + orphan.stderr  # warned, not blocked
+    shown = subprocess.run(["pre-commit", "run", "check-unique-certificates", "--verbose",
+                            "--all-files"],
+                           cwd=repo, env=env, capture_output=True, text=True)
+    assert shown.returncode == 0 and "cert-orphan" in shown.stdout

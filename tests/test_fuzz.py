@@ -86,7 +86,10 @@ def test_key_loaders_never_raise(data: bytes) -> None:
 @given(ANY_INPUT, st.sampled_from(["a.crt", "a.der", "a.p12", "a.pem", "a.csr"]))
 def test_certificate_loaders_never_raise(data: bytes, name: str) -> None:
     loaded = load_certificates(data, name, passphrase=None)
-    assert loaded.objects or loaded.unreadable or loaded.holds_key or loaded.encrypted_bundle
+    assert loaded.objects or loaded.unreadable or loaded.holds_key or loaded.holds_crl or \
+        loaded.encrypted_bundle or loaded.bundle_refused
+    for obj in loaded.objects:  # every fact reads, whatever the bytes
+        assert obj.malformed is not None and obj.common_names is not None and obj.spki
 
 
 @FUZZ

@@ -53,11 +53,12 @@ def test_failed_worker_share_is_done_by_the_parent(tmp_path: Path,
     assert sorted(x for part in results for x in part) == sorted(str(i) for i in range(10))
 
 
-def test_no_forking_under_pre_commit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+def test_workers_follow_the_cores_also_under_pre_commit(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """The hooks are require_serial: pre-commit gives one process every file, so the
+    cores are ours to use, with at least MIN_FILES_PER_WORKER files each."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
     monkeypatch.setenv("PRE_COMMIT", "1")
-    assert parallel.worker_count(100_000) == 1
-    monkeypatch.delenv("PRE_COMMIT")
-    assert parallel.worker_count(100_000) == 4  # one per core
+    assert parallel.worker_count(100_000) == 4
     assert parallel.worker_count(2 * parallel.MIN_FILES_PER_WORKER) == 2
-    assert parallel.worker_count(10) == 1
+    assert parallel.worker_count(parallel.MIN_FILES_PER_WORKER - 1) == 1

@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from certwarden.cli import main
+from certwarden.index_certificates import CACHE_VERSION
 from tests import hookrepo, pki
 
 NOW = pki.NOW_ISO
@@ -98,7 +99,7 @@ def test_cache_under_git_dir_and_staged_deletion(repo: Path,
     _stage(repo, {"a.crt": pki.pem(pki.certificate(pki.Spec(key_slot=1))),
                   "b.crt": pki.pem(pki.certificate(pki.Spec(key_slot=2)))})
     assert _unique(capsys)[0] == 1
-    assert (repo / ".git" / "certwarden" / "index-cache-v2.json").exists()
+    assert (repo / ".git" / "certwarden" / f"index-cache-v{CACHE_VERSION}.json").exists()
     hookrepo.git(repo, "rm", "-q", "--cached", "b.crt")
     assert _unique(capsys)[0] == 0
 

@@ -66,6 +66,8 @@ COMMANDS = [
     ["check"],
     ["scan", "--format", "json"],
     ["scan", "--history", "--format", "sarif"],
+    ["scan", "--pushed", "--format", "text"],
+    ["scan", "--pushed", "--format", "json"],
     ["inspect", "pki/sensor1.key"],
     ["inspect", "deploy/values.yaml"],
     ["baseline"],

@@ -1,3 +1,3 @@
 """certwarden: keep non-compliant certificates and unencrypted private keys out of git."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     file_groups = ", ".join(default_names(repository=False))
 
     check = commands.add_parser("check", help="check files (default: the staged blobs)")
-    check.add_argument("paths", nargs="*", metavar="PATH")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="files or folders to check (after `--`, every argument is a "
+                            "path); none: the staged blobs of the git index")
     check.add_argument("--secrets-baseline", "--baseline", metavar="FILE",
                        help="detect-secrets baseline (default: .secrets.baseline at the "
                             "root; --baseline as in detect-secrets-hook)")
@@ -85,11 +87,29 @@ def build_parser() -> argparse.ArgumentParser:
     _common(check)
 
     scan = commands.add_parser("scan", help="check every tracked file (the git index)")
-    scan.add_argument("--history", action="store_true",
+    what = scan.add_mutually_exclusive_group()
+    what.add_argument("--history", action="store_true",
                       help="check every blob ever committed instead, once each")
+    what.add_argument("--range", metavar="A..B",
+                      help="every blob the commits of B that A lacks introduce, including "
+                           "ones a later commit deletes (reported as COMMIT:PATH)")
+    what.add_argument("--since", metavar="REF", help="as --range REF..HEAD")
+    what.add_argument("--pushed", action="store_true",
+                      help="the commits being pushed (the check-push hook: pre-commit's "
+                           "PRE_COMMIT_FROM_REF/TO_REF; without them, what no remote has)")
     scan.add_argument("--group", action="append", choices=NAMES,
-                      help="run only this group of rules (repeatable; default: all)")
+                      help="run only this group of rules (repeatable; default: all; for "
+                           "commits: certificates, keys, unique, and secrets when a "
+                           "secrets baseline is configured)")
+    # Manifest entries end with `--` (check-push); scan itself takes no paths.
+    scan.add_argument("no_paths", nargs="*", metavar="", help=argparse.SUPPRESS)
     _common(scan)
+
+    from certwarden.server import add_arguments as add_pre_receive_arguments
+
+    add_pre_receive_arguments(commands.add_parser(
+        "pre-receive", help="git server hook: judge every blob a push introduces (stdin: "
+                            "<old> <new> <ref> lines); exit 1 rejects the push"), _parse_now)
 
     baseline = commands.add_parser(
         "baseline", help="write .certwarden-baseline.json from today's findings")
@@ -122,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     new_csr.add_argument("--out-dir", required=True, metavar="DIR")
     new_csr.add_argument("--config", metavar="FILE")
 
+    _inventory_parser(commands)
+
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
@@ -137,6 +159,37 @@ def build_parser() -> argparse.ArgumentParser:
     passphrase.add_argument("--stdin", action="store_true",
                             help="read the passphrase from standard input")
     return parser
+
+
+def _inventory_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from certwarden.inventory.formats import FORMATS
+
+    inventory = commands.add_parser(
+        "inventory", help="every certificate: appliance, expiry, key, verdict")
+    inventory.add_argument("paths", nargs="*", metavar="PATH",
+                           help="files or folders (default: the git index)")
+    inventory.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    inventory.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    inventory.add_argument("--expiring-within", type=_days, metavar="DAYS",
+                           help="exit 1 when a certificate expires within DAYS days")
+    inventory.add_argument("--appliance", metavar="NAME",
+                           help="one appliance of the manifest: certificate, key, chain")
+    inventory.add_argument("--config", metavar="FILE")
+    inventory.add_argument("--now", type=_parse_now, metavar="ISO-8601",
+                           help="the time expiry is measured from (default: now)")
+    inventory.add_argument("--strict", action="store_true", help="warnings block too")
+    inventory.add_argument("--fetch-crl", action="store_true",
+                           help="fetch each certificate's http:// CRL (as crl-fetch = true)")
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of days >= 0, got {value!r}")
+    return days
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -223,7 +276,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from certwarden.groups import FILE
     from certwarden.neighbours import GitIndex
 
+    if args.no_paths:
+        raise UsageError(f"scan takes no paths (got {args.no_paths[0]!r}); use check PATH")
     config, now = _context(args)
+    if args.range or args.since or args.pushed:
+        return _scan_commits(args, config, now)
     context = RuleContext(config, now, GitIndex(config.root, config.max_file_bytes))
     if args.history:
         entries = sources.history_entries(config.root)
@@ -237,6 +294,30 @@ def cmd_scan(args: argparse.Namespace) -> int:
         report = pipeline.run(files, groups=_groups(args, repository=True), context=context)
         report.notes.extend(baseline.stale_notes(config, report))
     return _report(args, report, config.root)
+
+
+def _scan_commits(args: argparse.Namespace, config: Config, now: datetime) -> int:
+    """scan --range/--since/--pushed: what commits introduce (certwarden.history)."""
+    from certwarden import history, revisions
+    from certwarden.groups import load_all
+
+    if args.range:
+        walk, tips = revisions.range_walk(args.range)
+    elif args.since:
+        walk, tips = revisions.range_walk(f"{revisions.check_revision(args.since)}..HEAD")
+    else:
+        walk, tips = revisions.pushed_walk(os.environ)
+    names = list(dict.fromkeys(args.group)) if args.group else history.default_group_names(
+        config)
+    report = history.scan(config.root, walk, tips, groups=load_all(names), config=config,
+                          now=now)
+    return _report(args, report, config.root)
+
+
+def cmd_pre_receive(args: argparse.Namespace) -> int:
+    from certwarden.server import pre_receive
+
+    return pre_receive(args)
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
@@ -359,6 +440,27 @@ def cmd_new_csr(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_inventory(args: argparse.Namespace) -> int:
+    from certwarden.inventory.command import UnknownAppliance, run
+
+    config, now = _context(args)
+    missing = [path for path in args.paths if not os.path.lexists(path)]
+    if missing:
+        raise UsageError(f"no such file: {missing[0]}")
+    try:
+        return run(config=config, now=now, paths=args.paths, output_format=args.format,
+                   output=args.output, expiring_within=args.expiring_within,
+                   appliance=args.appliance, strict=args.strict, stdout=sys.stdout)
+    except UnknownAppliance as exc:
+        raise UsageError(str(exc)) from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if args.output is None:
+            raise
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from certwarden.demo import run_demo
 
@@ -369,12 +471,14 @@ HANDLERS = {
     "baseline": cmd_baseline,
     "demo": cmd_demo,
     "inspect": cmd_inspect,
+    "inventory": cmd_inventory,
     "new-csr": cmd_new_csr,
     "check": cmd_check,
     "scan": cmd_scan,
     "rules": cmd_rules,
     "explain": cmd_explain,
     "check-passphrase": cmd_check_passphrase,
+    "pre-receive": cmd_pre_receive,
 }
 
 

@@ -39,9 +39,11 @@ SIGNATURE_ALGORITHM_OIDS: dict[str, str] = {
 }
 SIGNATURE_ALGORITHM_NAMES = {oid: name for name, oid in SIGNATURE_ALGORITHM_OIDS.items()}
 
-KEY_TYPES = ("rsa", "ec", "dsa", "ed25519", "ed448")
+KEY_TYPES = ("rsa", "rsa-pss", "ec", "dsa", "ed25519", "ed448")  # rsa-pss: certificates only
 CRL_MODES = ("require", "forbid", "ignore")
 SUBJECT_FIELDS = ("common-name", "country", "organization", "organizational-unit")
+APPLIANCE_ROLES = ("sensor", "console", "ha")
+APPLIANCE_KEYS = ("name", "role", "cn", "certificate", "key")
 _OID_PATTERN = re.compile(r"^[0-2](\.\d+)+$")
 
 # Plain classes, not dataclasses: configuration is loaded on every run, and a commit
@@ -65,6 +67,24 @@ class AllowEntry:
         self.fingerprint = fingerprint
         self.rule = rule
         self.reason = reason
+
+
+class Appliance:
+    """One entry of the appliance manifest: which certificate (and key) serves it."""
+
+    __slots__ = ("certificate", "cn", "key", "name", "role")
+
+    def __init__(self, name: str, role: str, cn: str, certificate: str | None = None,
+                 key: str | None = None) -> None:
+        self.name = name
+        self.role = role  # sensor | console | ha
+        self.cn = cn  # the appliance's domain name
+        self.certificate = certificate  # repository-relative, normalized; None: not named
+        self.key = key  # repository-relative, normalized; None: the certificate's own stem
+
+    def __repr__(self) -> str:
+        return f"Appliance({self.name!r}, {self.role!r}, {self.cn!r}, {self.certificate!r}, " \
+               f"{self.key!r})"
 
 
 def _default_subject() -> dict[str, SubjectField]:
@@ -92,6 +112,7 @@ class Config:
     secrets_max_file_bytes: int = 4 * 1024 * 1024
     secrets_baseline: str | None = None  # default: .secrets.baseline at the root
     secrets_exclude: dict[str, list[str]] = {}  # noqa: RUF012 (replaced, never mutated)
+    appliances: tuple[Appliance, ...] = ()  # the appliance manifest; empty: no appliance rules
 
     def __init__(self, root: str | None = None, source: str = "defaults", **changes: Any) -> None:
         assign = super().__setattr__
@@ -290,6 +311,49 @@ def _passphrases(key: str, value: object) -> dict[str, str]:
     return result
 
 
+def _repository_path(key: str, value: object) -> str:
+    """A path relative to the repository root, normalized the way git lists it."""
+    import posixpath
+
+    text = _str(key, value).replace("\\", "/")
+    normalized = posixpath.normpath(text)
+    if text.startswith("/") or normalized == ".." or normalized.startswith("../"):
+        raise _fail(key, "a path relative to the repository root", value)
+    return normalized
+
+
+def _appliances(key: str, value: object) -> tuple[Appliance, ...]:
+    """[[appliances]]: name, role, cn, certificate, key (optional); names are unique."""
+    if not isinstance(value, list):
+        raise _fail(key, "a list of [[appliances]] tables", value)
+    appliances: list[Appliance] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        table = _table(where, item)
+        unknown = sorted(set(table) - set(APPLIANCE_KEYS))
+        if unknown:
+            raise ConfigError(f"config key '{where}.{unknown[0]}': unknown key; allowed: "
+                              f"{', '.join(APPLIANCE_KEYS)}")
+        for required in ("name", "role", "cn"):
+            if required not in table:
+                raise ConfigError(f"config key '{where}': missing '{required}' "
+                                  "(name, role and cn are required)")
+        name = _str(f"{where}.name", table["name"])
+        if name in seen:
+            raise ConfigError(f"config key '{where}.name': duplicate appliance name {name!r}")
+        seen.add(name)
+        role = table["role"]
+        if role not in APPLIANCE_ROLES:
+            raise _fail(f"{where}.role", " or ".join(repr(r) for r in APPLIANCE_ROLES), role)
+        appliances.append(Appliance(
+            name, str(role), _str(f"{where}.cn", table["cn"]),
+            _repository_path(f"{where}.certificate", table["certificate"])
+            if "certificate" in table else None,
+            _repository_path(f"{where}.key", table["key"]) if "key" in table else None))
+    return tuple(appliances)
+
+
 # config key -> (Config attribute, checker)
 _SCHEMA: dict[str, tuple[str, Callable[[str, object], Any]]] = {
     "key-types": ("key_types", _key_types),
@@ -314,6 +378,7 @@ _SCHEMA: dict[str, tuple[str, Callable[[str, object], Any]]] = {
     "secrets-baseline": ("secrets_baseline", _str),
     "secrets-exclude": ("secrets_exclude", lambda k, v: _secrets_exclude(k, v)),
     "secrets-max-file-bytes": ("secrets_max_file_bytes", lambda k, v: _int(k, v, minimum=1024)),
+    "appliances": ("appliances", _appliances),
 }
 CONFIG_KEYS = tuple(_SCHEMA)
 

@@ -37,55 +37,51 @@ class Row:
         self.rules = tuple(rules)
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "(unreadable)"
 
 
 def certificate_rows(obj: CertificateObject, config: Config) -> list[Row]:
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
-    from certwarden.recognition.certificates import key_type_name
-
-    signed = obj.certificate if obj.certificate is not None else obj.csr
-    assert signed is not None
-    oid = signed.signature_algorithm_oid.dotted_string
-    key = signed.public_key()
-    size = getattr(key, "key_size", None)
+    """The policy's fields, read from the certificate's facts (which never raise)."""
+    oid = obj.signature_oid
+    size = obj.public_key_size
     allowed_signatures = ", ".join(SIGNATURE_ALGORITHM_NAMES.get(o, o)
                                    for o in config.signature_algorithms)
     sizes = " or ".join(str(s) for s in config.key_sizes)
+    malformed = obj.malformed
     rows = [
+        Row("well-formed", "; ".join(m.part for m in malformed) + " malformed" if malformed
+            else "every part parses", "every part parses", [cert.MALFORMED]),
         Row("signature algorithm", SIGNATURE_ALGORITHM_NAMES.get(oid, oid), allowed_signatures,
             [cert.SIGNATURE_ALGORITHM]),
-        Row("public key", f"{key_type_name(key).upper()} {size or ''}".strip(),
+        Row("public key", f"{obj.public_key_label} {size or ''}".strip(),
             f"{'/'.join(t.upper() for t in config.key_types)}, {sizes} bits",
             [cert.KEY_TYPE, cert.KEY_SIZE, cert.KEY_SIZE_SLOW]),
     ]
-    if obj.certificate is not None:
+    if obj.kind == "certificate":
         rows += [
-            Row("valid from", _when(obj.certificate.not_valid_before_utc), "in the past",
-                [cert.NOT_YET_VALID]),
-            Row("valid to", _when(obj.certificate.not_valid_after_utc),
+            Row("valid from", _when(obj.not_before), "in the past", [cert.NOT_YET_VALID]),
+            Row("valid to", _when(obj.not_after),
                 f"in the future (warning within {config.expiry_warning_days} days)",
                 [cert.EXPIRED, cert.EXPIRING_SOON]),
         ]
-        try:
-            points = obj.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-            urls = ", ".join(str(n.value) for p in points for n in (p.full_name or [])) or "?"
-        except x509.ExtensionNotFound:
+        if obj.crl_unreadable:
+            urls = "(malformed)"
+        elif obj.crl_urls is None:
             urls = "(none)"
+        else:
+            urls = ", ".join(obj.crl_urls) or "?"
         requirement = {"require": "an http:// URL", "forbid": "absent",
                        "ignore": "not checked"}[config.crl_mode]
         rows.append(Row("CRL distribution point", urls, requirement,
                         [cert.CRL_DISTRIBUTION_POINT]))
-    for label, oid_, rule, name in (
-            ("subject CN", NameOID.COMMON_NAME, cert.SUBJECT_CN, "common-name"),
-            ("subject C", NameOID.COUNTRY_NAME, cert.SUBJECT_COUNTRY, "country"),
-            ("subject OU", NameOID.ORGANIZATIONAL_UNIT_NAME, cert.SUBJECT_ORG_UNIT,
-             "organizational-unit"),
-            ("subject O", NameOID.ORGANIZATION_NAME, cert.SUBJECT_ORG, "organization")):
-        values = ", ".join(str(a.value) for a in obj.subject.get_attributes_for_oid(oid_))
+    rows.append(Row("subject", obj.subject_text, "C, O, OU and CN (below)", []))
+    for label, short, rule, name in (
+            ("subject CN", "CN", cert.SUBJECT_CN, "common-name"),
+            ("subject C", "C", cert.SUBJECT_COUNTRY, "country"),
+            ("subject OU", "OU", cert.SUBJECT_ORG_UNIT, "organizational-unit"),
+            ("subject O", "O", cert.SUBJECT_ORG, "organization")):
+        values = ", ".join(obj.subject_values(short))
         spec = config.subject[name]
         requirement = "required" if spec.required else "optional"
         if spec.value:
@@ -170,7 +166,8 @@ def inspect_file(path: str, *, config: Config, now: datetime, stream: TextIO) ->
             where = f" (line {obj.line})" if obj.line else ""
             kind = {CA: "CA certificate", CSR: "certificate signing request"}.get(
                 role, "certificate")
-            findings = [f for f in report.findings if f.line == obj.line]
+            findings = [f for f in report.findings if f.fingerprint == obj.fingerprint
+                        or (obj.line is not None and f.line == obj.line)]
             render(f"{kind} #{obj.index + 1}{where}, SHA-256 {obj.fingerprint[:16]}...",
                    certificate_rows(obj, config), findings, stream, colour=colour,
                    not_applicable=skipped)

@@ -1,9 +1,10 @@
 """Share a long file list between this process and one forked worker per extra core.
 
-pre-commit already runs hooks in parallel batches; this matters when certwarden is run
-on a whole repository (`pre-commit run --all-files` with one batch per core, or
-`certwarden check PATHS...`). Each file's verdict depends only on that file and its
-neighbours on disk, so the split never changes the result.
+Our hooks are require_serial, so pre-commit passes one hook the whole file list in one
+call (one verdict, one import of cryptography or detect-secrets); this module spreads
+it over the cores (`pre-commit run --all-files`, `certwarden check PATHS...`). Each
+file's verdict depends only on that file and its neighbours, so the split never changes
+the result.
 """
 
 from __future__ import annotations
@@ -18,26 +19,35 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     T = TypeVar("T")
+    Item = TypeVar("Item")
 
 
 def worker_count(items: int) -> int:
-    # pre-commit already runs one hook process per core on its own batches.
-    if not hasattr(os, "fork") or os.environ.get("PRE_COMMIT") == "1":
+    # The manifest's hooks are require_serial: pre-commit hands us the whole file list in
+    # one call, and the cores are ours to use.
+    if not hasattr(os, "fork"):
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
     return max(1, min(cores, items // MIN_FILES_PER_WORKER))
 
 
-def map_chunks(work: Callable[[Sequence[str]], T], items: Sequence[str]) -> list[T]:
-    """work(chunk) for interleaved chunks of items, chunks after the first in children."""
+def map_chunks(work: Callable[[Sequence[Item]], T], items: Sequence[Item], *,
+               contiguous: bool = False) -> list[T]:
+    """work(chunk) for interleaved chunks of items (contiguous ones: for items that share
+    work with their neighbours, like the blobs of one history, which git stores as deltas
+    of each other), chunks after the first in children."""
     workers = worker_count(len(items))
     if workers == 1:
         return [work(items)]
     import pickle
 
-    chunks = [items[index::workers] for index in range(workers)]
-    children: list[tuple[int, int, Sequence[str]]] = []
+    if contiguous:
+        size = -(-len(items) // workers)
+        chunks = [items[index * size:(index + 1) * size] for index in range(workers)]
+    else:
+        chunks = [items[index::workers] for index in range(workers)]
+    children: list[tuple[int, int, Sequence[Item]]] = []
     for chunk in chunks[1:]:
         read_end, write_end = os.pipe()
         pid = os.fork()

@@ -22,7 +22,7 @@ def is_excluded(path: str, config: Config) -> bool:
     return any(path_matches(path, pattern) for pattern in config.exclude)
 
 
-def _check_one(group: Group, source: SourceFile, context: RuleContext) -> list[Finding]:
+def check_one(group: Group, source: SourceFile, context: RuleContext) -> list[Finding]:
     try:
         return group.check(source, context)
     except Exception as exc:  # a defect of ours must not hide the other files' verdicts
@@ -49,7 +49,7 @@ def check_files(sources: Iterable[SourceFile], groups: Sequence[Group],
             report.files_checked += 1
             for group in file_groups:
                 if group.wants(source, context):
-                    report.findings.extend(_check_one(group, source, context))
+                    report.findings.extend(check_one(group, source, context))
     return report
 
 

@@ -20,6 +20,7 @@ RULE_MODULES = (
     "certwarden.rules.trust_rules",
     "certwarden.rules.key_rules",
     "certwarden.rules.secret_rules",
+    "certwarden.rules.appliance_rules",
 )
 
 

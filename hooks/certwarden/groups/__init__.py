@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 # Every group, in the order a run applies them; each lives in certwarden.groups.<name>.
-NAMES = ("certificates", "keys", "secrets", "unique")
+NAMES = ("certificates", "keys", "secrets", "unique", "appliances")
 FILE, REPOSITORY = "file", "repository"
 
 

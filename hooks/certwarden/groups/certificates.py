@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from certwarden.context import RuleContext
-from certwarden.findings import Finding, Rule, Severity
+from certwarden.findings import Finding, Issue, Rule, Severity
 from certwarden.groups import Group
-from certwarden.passphrases import passphrase_for
+from certwarden.passphrases import passphrase_for, passphrase_variable
 from certwarden.recognition import sniff
 from certwarden.sources import SourceFile
 
@@ -56,18 +56,47 @@ class CertificatesGroup(Group):
         findings = [unreadable.issue(problem.reason).at(source.path, problem.line,
                                                         file_fingerprint)
                     for problem in loaded.unreadable if named]
-        if loaded.encrypted_bundle and not loaded.objects:
+        if loaded.bundle_refused:
             findings.append(unreadable.issue(
-                "PKCS#12 bundle is protected by a passphrase, so its certificates were not "
-                "checked; map this file to a passphrase variable in "
-                "[tool.certwarden.passphrases]", severity=Severity.INFO,
+                f"PKCS#12 bundle not opened: {loaded.bundle_refused}; re-export it with "
+                "`openssl pkcs12 -export -iter 2048 -maciter ...`"
             ).at(source.path, None, file_fingerprint))
+        elif loaded.encrypted_bundle and not loaded.objects:
+            findings.append(unreadable.issue(
+                _locked_bundle_message(source.path, context), severity=Severity.WARNING,
+            ).at(source.path, None, file_fingerprint))
+        several = len(loaded.objects) > 1
         for obj in loaded.objects:
-            findings.extend(issue.at(source.path, obj.line, obj.fingerprint)
+            # Without a line (DER, PKCS#7, PKCS#12), the position tells bundle members apart.
+            where = f"{obj.label} {obj.index + 1} of {len(loaded.objects)}: " \
+                if several and obj.line is None else ""
+            findings.extend(_placed(issue, where).at(source.path, obj.line, obj.fingerprint)
                             for issue in evaluate(obj, context))
         if loaded.objects and context.trust().configured:
             findings.extend(_trust_findings(source, loaded.objects, context, chain_file))
         return findings
+
+
+def _placed(issue: Issue, where: str) -> Issue:
+    if not where:
+        return issue
+    return Issue(issue.rule, where + issue.message, issue.severity, issue.fingerprint)
+
+
+def _locked_bundle_message(path: str, context: RuleContext) -> str:
+    """A PKCS#12 bundle no passphrase opened: what was not verified, and how to fix that."""
+    import os
+
+    unverified = ("PKCS#12 bundle is locked by a passphrase: its certificates were not "
+                  "verified against the certificate policy, nor for uniqueness")
+    variable = passphrase_variable(path, context.config)
+    if variable is None:
+        return (f"{unverified}; map it to an environment variable holding its passphrase: "
+                f"`\"{path}\" = \"PFX_PASSPHRASE\"` under [tool.certwarden.passphrases] "
+                "(or [passphrases] in .certwarden.toml), and set that variable")
+    if os.environ.get(variable) is None:
+        return f"{unverified} (passphrase checks skipped: {variable} is not set)"
+    return f"{unverified}: the passphrase in {variable} does not open it"
 
 
 def is_chain_file(path: str, context: RuleContext) -> bool:
@@ -95,7 +124,7 @@ def _trust_findings(source: SourceFile, objects: list[CertificateObject],
     for obj in objects:
         if obj.certificate is None or obj.is_ca:
             continue
-        facts = trust.facts_for(obj.certificate)
+        facts = trust.facts_for(obj)
         findings.extend(issue.at(source.path, obj.line, obj.fingerprint)
                         for issue in trust_rules.evaluate(facts))
     return findings

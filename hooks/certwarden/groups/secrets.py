@@ -80,13 +80,34 @@ class SecretsGroup(Group):
             ).at(source.path, None,
                  hashlib.sha256(source.path.encode("utf-8", "surrogateescape")).hexdigest())]
         findings = []
+        pinned = _pinned_revision_lines(source)
         for secret in self._scanner_for(context).scan(source.path, source.data):
+            if secret.line_number in pinned:
+                continue  # a commit id pinned in our own config is not a secret
             fingerprint = hashlib.sha256(
                 f"{secret.type}\0{secret.secret_hash}".encode()).hexdigest()
             findings.append(SECRET.issue(
                 f"{secret.type} (detect-secrets) on line {secret.line_number}",
             ).at(source.path, secret.line_number, fingerprint))
         return findings
+
+
+PRE_COMMIT_CONFIGS = (".pre-commit-config.yaml", ".pre-commit-config.yml")
+
+
+def _pinned_revision_lines(source: SourceFile) -> set[int]:
+    """Lines of a pre-commit configuration that pin a hook repository to a commit
+    (`rev: <40 or 64 hex digits>`, as `pre-commit autoupdate --freeze` writes): public ids,
+    not secrets, however random they look."""
+    import os
+    import re
+
+    if os.path.basename(source.path) not in PRE_COMMIT_CONFIGS:
+        return set()
+    pattern = re.compile(rb"^\s*(?:-\s+)?rev:\s*['\"]?(?:[0-9a-f]{40}|[0-9a-f]{64})['\"]?\s*"
+                         rb"(?:#.*)?$")
+    return {number for number, line in enumerate(source.data.splitlines(), 1)
+            if pattern.match(line)}
 
 
 GROUP = SecretsGroup()

@@ -19,11 +19,14 @@ class UniqueGroup(Group):
     def judge_repository(self, context: RuleContext) -> tuple[list[Finding], int]:
         """(findings, number of certificate files judged) over the whole git index."""
         from certwarden.index_certificates import load_index_certificates
+        from certwarden.passphrases import passphrase_for
         from certwarden.rules.repository_rules import evaluate
 
-        records = load_index_certificates(context.config.root,
-                                          max_bytes=context.config.max_file_bytes,
-                                          chain=context.config.chain)
+        config = context.config
+        records = load_index_certificates(config.root, max_bytes=config.max_file_bytes,
+                                          chain=config.chain,
+                                          passphrase_for=lambda path: passphrase_for(path,
+                                                                                     config))
         findings = [issue.at(record.path, record.line, record.fingerprint)
                     for record, issue in evaluate(records)]
         return findings, len({record.path for record in records})

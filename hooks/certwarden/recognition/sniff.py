@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 
 # Names the check-certificates hook selects; keep in sync with .pre-commit-hooks.yaml.
-CERTIFICATE_EXTENSIONS = (".crt", ".cer", ".der", ".pem", ".p7b", ".p7c", ".pfx", ".p12", ".csr")
+# What certificate tooling writes: openssl, Windows certutil/certreq (.cer .crt .p7b .pfx
+# .req), Java keytool (.cer, PKCS#12 .p12), cert-manager (tls.crt, ca.crt, keystore.p12),
+# Sectigo/Comodo deliveries (.ca-bundle); `.cert` is common in guides and tools.
+CERTIFICATE_EXTENSIONS = (".crt", ".cert", ".cer", ".der", ".pem", ".p7b", ".p7c", ".pfx",
+                          ".p12", ".csr", ".req", ".ca-bundle")
 PKCS12_EXTENSIONS = (".pfx", ".p12")
 
 CERTIFICATE_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"})

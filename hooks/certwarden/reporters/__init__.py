@@ -38,3 +38,17 @@ def formats() -> tuple[str, ...]:
 def reporter(name: str) -> Reporter:
     module: Reporter = importlib.import_module(f"certwarden.reporters.{name}")
     return module
+
+
+def split_commit(path: str, root: str) -> tuple[str, str | None]:
+    """(path relative to the root, with / separators; the commit or None) of a finding's
+    path: `scan --history` reports blobs as COMMIT:PATH, with an abbreviated commit id."""
+    commit = None
+    if ":" in path and not os.path.exists(path):
+        prefix, _, rest = path.partition(":")
+        if 7 <= len(prefix) <= 64 and all(c in "0123456789abcdef" for c in prefix):
+            commit, path = prefix, rest
+    root = os.path.abspath(root)
+    absolute = os.path.abspath(os.path.join(root, path) if commit else path)
+    relative = os.path.relpath(absolute, root) if absolute.startswith(root) else path
+    return relative.replace(os.sep, "/"), commit

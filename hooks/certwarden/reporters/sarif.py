@@ -12,7 +12,7 @@ from urllib.parse import quote
 from certwarden import __version__
 from certwarden.findings import Finding, Report, Severity
 from certwarden.registry import all_rules
-from certwarden.reporters import ReportOptions
+from certwarden.reporters import ReportOptions, split_commit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,20 +22,9 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def _relative_uri(path: str, root: str) -> tuple[str, str | None]:
-    """(URI relative to the root, commit) of a finding's path."""
-    commit = None
-    if ":" in path and not os.path.exists(path):
-        prefix, _, rest = path.partition(":")  # COMMIT:PATH from `scan --history`
-        if len(prefix) == 12 and all(c in "0123456789abcdef" for c in prefix):
-            commit, path = prefix, rest
-    absolute = os.path.abspath(os.path.join(root, path) if commit else path)
-    relative = os.path.relpath(absolute, root) if absolute.startswith(root) else path
-    return quote(relative.replace(os.sep, "/"), safe="/"), commit
-
-
 def _result(finding: Finding, root: str, rule_index: dict[str, int]) -> dict[str, object]:
-    uri, commit = _relative_uri(finding.path, root)
+    path, commit = split_commit(finding.path, root)
+    uri = quote(path, safe="/")
     location: dict[str, object] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
     if finding.line is not None:
         location["region"] = {"startLine": finding.line}

@@ -57,7 +57,8 @@ EXPIRING_SOON = Rule(
     hint=f"Plan the renewal now: `{RENEW}`.", impact="medium")
 KEY_TYPE = Rule(
     "cert-key-type", "certificates", E,
-    summary="The certificate's public key is not of an allowed type (default: RSA).",
+    summary="The certificate's public key is not of an allowed type (default: RSA; an "
+            "RSA-PSS-only key is not RSA).",
     policy="Public key: RSA, 2048 or 4096 bits.",
     hint="Issue a new certificate for an RSA key: `openssl genrsa -aes256 -out new.key 2048`.")
 KEY_SIZE = Rule(
@@ -67,7 +68,8 @@ KEY_SIZE = Rule(
     hint="Issue a new certificate for a 2048- or 4096-bit RSA key.")
 KEY_SIZE_SLOW = Rule(
     "cert-key-size-slow", "certificates", N,
-    summary="A 4096-bit key is allowed but makes every TLS handshake slower.",
+    summary="A 4096-bit appliance key is allowed but makes every TLS handshake slower "
+            "(not reported for CAs).",
     policy="4096 makes every TLS handshake slower and costs CPU: worth a note, not a block.",
     hint="Nothing to do if 4096 bits is deliberate; 2048 bits meets the policy.", impact="low")
 CRL_DISTRIBUTION_POINT = Rule(
@@ -98,6 +100,16 @@ SUBJECT_ORG = Rule(
     summary="The subject O is missing or not as configured.",
     policy="Subject O: organization, e.g. Example Corp.",
     hint="Re-issue with `-subj \"/O=Example Corp/...\"`.", impact="low")
+MALFORMED = Rule(
+    "cert-malformed", "certificates", E,
+    summary="A part of the certificate (an extension, the subject, the public key, the "
+            "signature algorithm fields) cannot be parsed; the other rules still run.",
+    policy="Other parameters may work on the appliance but are unsupported: treat them as "
+           "errors by default. An invalid certificate cannot be uploaded.",
+    hint="See the part the message names with `openssl x509 -in {path} -text -noout`, then "
+         "have the CA re-issue the certificate without it, or with it encoded as RFC 5280 "
+         "requires (the CA's extension profile or request template made it).",
+    impact="medium")
 WILDCARD = Rule(
     "cert-wildcard", "certificates", E,
     summary="A wildcard name (e.g. *.example.com) in the CN or a SAN DNS name.",
@@ -142,16 +154,17 @@ def not_applicable_rules(obj: CertificateObject) -> frozenset[Rule]:
 
 
 def evaluate(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
-    """Every applicable check; a check that raises becomes cert-unreadable, not a crash."""
+    """Every applicable check. Facts never raise (recognition reads each field on its own);
+    should a check raise all the same, that one rule becomes cert-malformed, not a crash."""
     role = role_of(obj)
     for entry in CHECKS:
         if role not in entry.applies_to:
             continue
         try:
-            yield from entry.check(obj, context)
-        except Exception as exc:  # malformed fields surface lazily in cryptography
-            yield UNREADABLE.issue(f"{obj.label} could not be checked for {entry.rule.id}: "
-                                   f"{type(exc).__name__}")
+            yield from list(entry.check(obj, context))
+        except Exception as exc:
+            yield MALFORMED.issue(f"{obj.label} could not be checked for {entry.rule.id}: a "
+                                  f"part of it cannot be read ({type(exc).__name__})")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -189,6 +202,8 @@ def _subject_field(obj: CertificateObject, context: RuleContext, *, rule: Rule,
                    config_name: str, short: str) -> Iterator[Issue]:
     spec = context.config.subject[config_name]
     values = obj.subject_values(short)
+    if not obj.subject_readable:  # cert-malformed names the subject
+        return
     if not values:
         if spec.required:
             yield rule.issue(f"{obj.label} subject has no {short}")
@@ -203,6 +218,14 @@ def _subject_field(obj: CertificateObject, context: RuleContext, *, rule: Rule,
             yield rule.issue(message)
 
 
+# -- well-formed -----------------------------------------------------------------------------
+
+@certificate_check(MALFORMED, LEAF, CA, CSR)
+def malformed(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
+    for part in obj.malformed:
+        yield MALFORMED.issue(part.message)
+
+
 # -- signature and key -----------------------------------------------------------------------
 
 @certificate_check(SIGNATURE_ALGORITHM, LEAF, CA, CSR)
@@ -215,11 +238,21 @@ def signature_algorithm(obj: CertificateObject, context: RuleContext) -> Iterato
         yield SIGNATURE_ALGORITHM.issue(f"{obj.label} is signed with {name}; allowed: {allowed}")
 
 
+# An rsassaPss SubjectPublicKeyInfo restricts an RSA key to RSASSA-PSS signatures: it is
+# not the "RSA" of the policy (docs/policy.md), which the appliance needs for
+# sha256WithRSAEncryption; key-types = ["rsa-pss"] allows it where wanted.
+_KEY_TYPE_NOTES = {"rsa-pss": " (an RSA key restricted to RSASSA-PSS signatures by its "
+                              "rsassaPss algorithm identifier, not an rsaEncryption key)"}
+
+
 @certificate_check(KEY_TYPE, LEAF, CA, CSR)
 def key_type(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     name = obj.public_key_type
     if name not in context.config.key_types:
-        yield KEY_TYPE.issue(f"{obj.label} public key is {name.upper()}; allowed: "
+        label = obj.public_key_label
+        label = label if name[:1].isalpha() else f"of algorithm {label}"
+        yield KEY_TYPE.issue(f"{obj.label} public key is {label}{_KEY_TYPE_NOTES.get(name, '')}"
+                             f"; allowed: "
                              f"{', '.join(t.upper() for t in context.config.key_types)}")
 
 
@@ -233,7 +266,8 @@ def key_size(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
                              f"{' or '.join(str(s) for s in context.config.key_sizes)}")
 
 
-@certificate_check(KEY_SIZE_SLOW, LEAF, CA, CSR)
+# The note is about the appliance's own key (its handshakes), never a CA of the chain.
+@certificate_check(KEY_SIZE_SLOW, LEAF, CSR)
 def key_size_slow(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     size = obj.public_key_size
     if size in context.config.slow_key_sizes and size in context.config.key_sizes:
@@ -246,14 +280,14 @@ def key_size_slow(obj: CertificateObject, context: RuleContext) -> Iterator[Issu
 @certificate_check(NOT_YET_VALID, LEAF, CA)
 def not_yet_valid(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     start = obj.not_before
-    if start > context.now:
+    if start is not None and start > context.now:  # None: cert-malformed names it
         yield NOT_YET_VALID.issue(f"certificate is not valid before {start:%Y-%m-%d %H:%M} UTC")
 
 
 @certificate_check(EXPIRED, LEAF, CA)
 def expired(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     end = obj.not_after
-    if end < context.now:
+    if end is not None and end < context.now:
         yield EXPIRED.issue(f"certificate expired on {end:%Y-%m-%d %H:%M} UTC: this SSL "
                             "certificate has expired and isn't considered valid")
 
@@ -262,7 +296,7 @@ def expired(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
 def expiring_soon(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     end = obj.not_after
     window = timedelta(days=context.config.expiry_warning_days)
-    if context.now <= end < context.now + window:
+    if end is not None and context.now <= end < context.now + window:
         days = (end - context.now).days
         yield EXPIRING_SOON.issue(f"certificate expires in {days} days, on {end:%Y-%m-%d} "
                                   f"(warning window: {context.config.expiry_warning_days} days)")
@@ -273,7 +307,7 @@ def expiring_soon(obj: CertificateObject, context: RuleContext) -> Iterator[Issu
 @certificate_check(CRL_DISTRIBUTION_POINT, LEAF)
 def crl_distribution_point(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     mode = context.config.crl_mode
-    if mode == "ignore":
+    if mode == "ignore" or obj.crl_unreadable:  # a malformed extension: cert-malformed
         return
     urls = obj.crl_urls
     if urls is None:
@@ -303,6 +337,8 @@ def crl_distribution_point(obj: CertificateObject, context: RuleContext) -> Iter
 def subject_cn(obj: CertificateObject, context: RuleContext) -> Iterator[Issue]:
     values = obj.common_names
     spec = context.config.subject["common-name"]
+    if not obj.subject_readable:  # cert-malformed names the subject
+        return
     if not values:
         if spec.required:
             yield SUBJECT_CN.issue(f"{obj.label} subject has no CN; it must be the "

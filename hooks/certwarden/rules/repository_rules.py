@@ -16,7 +16,8 @@ from certwarden.rules.certificate_rules import WILDCARD
 
 DUPLICATE_CN = Rule(
     "cert-duplicate-cn", "repository", Severity.ERROR,
-    summary="Two certificates in different files share a subject CN.",
+    summary="Two certificates share a subject CN (case, surrounding spaces and a trailing "
+            "dot aside): in different files, or two unrelated leaves in one bundle.",
     policy="Every appliance needs its own certificate with its own CN.",
     hint="Give each appliance its own CN; remove the old certificate when you renew.")
 DUPLICATE = Rule(
@@ -33,6 +34,23 @@ KEY_REUSED = Rule(
 
 def _others(paths: set[str], own: str) -> str:
     return ", ".join(sorted(paths - {own}))
+
+
+def same_cn(name: str) -> str:
+    """The CN as DNS compares it: no surrounding whitespace, no trailing dot, any case."""
+    return name.strip().rstrip(".").strip().lower()
+
+
+def _cns(record: CertificateRecord) -> set[str]:
+    if len(record.common_names) == 1:  # the common case, on every certificate of the index
+        name = same_cn(record.common_names[0])
+        return {name} if name else set()
+    return {cn for cn in map(same_cn, record.common_names) if cn}
+
+
+def _issued(child: CertificateRecord, parent: CertificateRecord) -> bool:
+    """`parent` signed `child` (recognition verified the signature within the file)."""
+    return child.issued_by == parent.fingerprint
 
 
 def _appliance_certificates(records: list[CertificateRecord]) -> list[CertificateRecord]:
@@ -57,7 +75,7 @@ def duplicate_common_names(records: list[CertificateRecord]
     """Different certificates, in different files, with one CN."""
     by_name: dict[str, list[CertificateRecord]] = defaultdict(list)
     for record in _appliance_certificates(records):
-        for name in set(n.lower().rstrip(".") for n in record.common_names):
+        for name in _cns(record):
             by_name[name].append(record)
     for name, group in by_name.items():
         if len({r.fingerprint for r in group}) < 2 or len({r.path for r in group}) < 2:
@@ -68,6 +86,37 @@ def duplicate_common_names(records: list[CertificateRecord]
                 yield record, DUPLICATE_CN.issue(f"CN {name!r} is also used by the "
                                     f"certificate in {_others(others, record.path)}; every "
                                     "appliance needs its own CN")
+
+
+def _where(record: CertificateRecord) -> str:
+    return f"line {record.line}" if record.line else f"certificate {record.index + 1}"
+
+
+def duplicate_common_names_in_one_file(records: list[CertificateRecord]
+                                       ) -> Iterator[tuple[CertificateRecord, Issue]]:
+    """Two leaves with one CN in one bundle file: different keys, and neither issued the
+    other (a chain repeats no CN of its leaf; a renewal kept beside the old one does)."""
+    by_file: dict[str, list[CertificateRecord]] = defaultdict(list)
+    for record in records:
+        if not record.is_ca:
+            by_file[record.path].append(record)
+    by_file_and_name: dict[tuple[str, str], list[CertificateRecord]] = defaultdict(list)
+    for path, leaves in by_file.items():
+        if len(leaves) > 1:  # most files hold one certificate
+            for record in leaves:
+                for name in _cns(record):
+                    by_file_and_name[path, name].append(record)
+    for (_, name), group in by_file_and_name.items():
+        for record in group:
+            others = [other for other in group
+                      if other.fingerprint != record.fingerprint
+                      and other.spki_fingerprint != record.spki_fingerprint
+                      and not _issued(record, other) and not _issued(other, record)]
+            if others:
+                where = ", ".join(_where(other) for other in others)
+                yield record, DUPLICATE_CN.issue(
+                    f"CN {name!r} is also the CN of another certificate in this file "
+                    f"({where}); every appliance needs its own certificate and CN")
 
 
 def reused_keys(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
@@ -94,5 +143,6 @@ def wildcards(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRec
 
 
 def evaluate(records: list[CertificateRecord]) -> Iterator[tuple[CertificateRecord, Issue]]:
-    for rule in (duplicates, duplicate_common_names, reused_keys, wildcards):
+    for rule in (duplicates, duplicate_common_names, duplicate_common_names_in_one_file,
+                 reused_keys, wildcards):
         yield from rule(records)

@@ -24,8 +24,10 @@ CHAIN = Rule(
     summary="The certificate does not chain to the configured CA chain, or the chain is broken.",
     policy="Chain file: the issuing CA first, then each CA above it, up to the root. "
            "(Appliance: 'Cannot validate chain of trust.')",
-    hint="Order the chain file issuer first, up to the root, and use the CA that issued "
-         "the certificate.")
+    hint="Put the CA that issued the certificate and each CA above it, up to the "
+         "self-signed root, in the chain file; issuer first is the documented order, and "
+         "any order (the appliance's certificate included) is accepted when the path is "
+         "complete.")
 REVOKED = Rule(
     "cert-revoked", "trust", Severity.ERROR,
     summary="The certificate is revoked by a CRL.",
@@ -37,14 +39,17 @@ CRL_UNREACHABLE = Rule(
     "cert-crl-unreachable", "trust", Severity.WARNING,
     summary="The certificate's CRL could not be fetched.",
     policy="Appliance: 'The CRL (Certificate Revocation List) location is not reachable.'",
-    hint="Make the CRL URL reachable over plain HTTP (port 80), publish a fresh CRL "
-         "signed by the issuing CA, or list a local copy in crl-files.", impact="medium")
+    hint="Make the certificate's http:// CRL URL reachable from the appliance (plain HTTP, "
+         "on the URL's port: 80 unless the URL names another), publish a fresh CRL signed "
+         "by the issuing CA, or list a local copy in crl-files.", impact="medium")
 
 
 def chain_file_issues(chain: Chain) -> Iterator[Issue]:
     """Findings on the chain file itself, when it is among the checked files."""
     for problem in chain.problems:
         yield CHAIN.issue(f"chain file: {problem}")
+    for note in chain.notes:
+        yield CHAIN.issue(f"chain file: {note}", severity=Severity.INFO)
 
 
 def chain_issues(facts: TrustFacts) -> Iterator[Issue]:
@@ -53,10 +58,9 @@ def chain_issues(facts: TrustFacts) -> Iterator[Issue]:
         return
     if chain.problems:
         yield CHAIN.issue(f"{APPLIANCE_CHAIN_MESSAGE}: the chain file {chain.path} is "
-                          f"broken ({chain.problems[0]})")
+                          f"broken: {chain.problems[0]}")
     elif facts.chain_error is not None:
-        yield CHAIN.issue(f"{APPLIANCE_CHAIN_MESSAGE}: the certificate does not chain to "
-                          f"{chain.path} ({facts.chain_error})")
+        yield CHAIN.issue(f"{APPLIANCE_CHAIN_MESSAGE}: {facts.chain_error}")
 
 
 def revocation_issues(facts: TrustFacts) -> Iterator[Issue]:

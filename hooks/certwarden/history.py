@@ -1,0 +1,215 @@
+"""Judge what commits add to history: every blob they introduce, with the policy's file
+groups, and the tree each updated branch ends at, with the repository-wide rules.
+`scan --range`, `scan --since`, the check-push hook and the pre-receive hook share it.
+
+Files are selected as the hooks select them (.pre-commit-hooks.yaml): the certificate
+rules see certificate-named files, the key rules every blob. A blob is judged with the
+neighbours its commit had (the certificate beside a key, as that commit held it) and
+under its own path, so excludes, passphrase globs and the chain file apply as they do to
+staged files; findings are then named `COMMIT:PATH` (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Sequence
+
+from certwarden.commit_trees import CommitTrees, ObjectReader
+from certwarden.config import Config
+from certwarden.context import RuleContext
+from certwarden.findings import Finding, Report
+from certwarden.groups import FILE, REPOSITORY, Group
+from certwarden.pipeline import check_one, is_excluded
+from certwarden.recognition import sniff
+from certwarden.revisions import IntroducedBlob
+from certwarden.sources import SourceFile, read_blobs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+class OutOfTime(BaseException):
+    """The time budget ran out. A BaseException, so that no `except Exception` around a
+    file's check mistakes it for that file's failure."""
+
+
+class Progress:
+    """How far a judgement got: readable after it was interrupted."""
+
+    __slots__ = ("blobs_judged", "blobs_total", "commits", "files_checked", "findings")
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []  # before policy; kept when time runs out
+        self.blobs_total = 0
+        self.blobs_judged = 0
+        self.files_checked = 0  # blobs not excluded by the policy
+        self.commits: set[str] = set()
+
+    def merge(self, other: Progress) -> None:
+        self.findings.extend(other.findings)
+        self.blobs_judged += other.blobs_judged
+        self.files_checked += other.files_checked
+        self.commits |= other.commits
+
+
+def label(commit: str, path: str, abbrev: int) -> str:
+    """`COMMIT:PATH`, the name of a blob of history in every report format (abbrev 0: the
+    full commit id, 40 hex digits, or 64 in SHA-256 repositories)."""
+    return f"{commit[:abbrev] if abbrev else commit}:{path}"
+
+
+def relabel(finding: Finding, name: str) -> Finding:
+    return Finding(path=name, line=finding.line, rule=finding.rule, severity=finding.severity,
+                   message=finding.message, hint=finding.hint,
+                   fingerprint=finding.fingerprint)
+
+
+def selected(group: Group, source: SourceFile) -> bool:
+    """As the manifest selects files: check-certificates is given certificate names."""
+    return group.name != "certificates" or sniff.is_certificate_name(source.path)
+
+
+def history_context(config: Config, now: datetime, reader: ObjectReader) -> RuleContext:
+    return RuleContext(config, now, CommitTrees(reader, config.max_file_bytes))
+
+
+def judge_blobs(root: str, blobs: Sequence[IntroducedBlob], *, groups: Sequence[Group],
+                context: RuleContext, abbrev: int, progress: Progress,
+                deadline: float | None = None) -> list[Finding]:
+    """The file groups over each introduced blob, before policy (severity, allowlist),
+    added to progress.findings. Raises OutOfTime once time.monotonic() passes the
+    deadline. Many blobs are shared with one forked worker per extra core, each with its
+    own git processes; each blob's verdict depends only on its commit's tree."""
+    from certwarden.parallel import map_chunks, worker_count
+
+    progress.blobs_total = len(blobs)
+    if not blobs or not any(group.scope == FILE for group in groups):
+        return progress.findings
+    parent = os.getpid()
+    if worker_count(len(blobs)) > 1 and any(sniff.is_certificate_name(b.path) for b in blobs):
+        # Loaded once before the fork, not once in each worker (cryptography: ~0.1 s).
+        import certwarden.recognition.certificates
+        import certwarden.recognition.keys  # noqa: F401
+
+    def work(chunk: Sequence[IntroducedBlob]) -> Progress:
+        if os.getpid() == parent:  # straight into progress: kept if time runs out
+            _judge_chunk(root, chunk, groups, context, abbrev, progress, deadline)
+            return Progress()
+        part = Progress()
+        inherited = context.neighbours
+        if isinstance(inherited, CommitTrees):
+            inherited.reader.forget()
+        reader = ObjectReader(root)  # a forked worker never shares the parent's pipes
+        try:
+            _judge_chunk(root, chunk, groups,
+                         history_context(context.config, context.now, reader), abbrev, part,
+                         deadline)
+        finally:
+            reader.close()
+        return part
+
+    for part in map_chunks(work, blobs, contiguous=True):
+        progress.merge(part)
+    return progress.findings
+
+
+def _judge_chunk(root: str, blobs: Sequence[IntroducedBlob], groups: Sequence[Group],
+                 context: RuleContext, abbrev: int, progress: Progress,
+                 deadline: float | None) -> None:
+    file_groups = [group for group in groups if group.scope == FILE]
+    neighbours = context.neighbours
+    assert isinstance(neighbours, CommitTrees)
+    config = context.config
+    findings = progress.findings
+    with contextlib.ExitStack() as stack:
+        for group in file_groups:
+            stack.enter_context(group.session(context))
+        sources = read_blobs(root, [blob.entry() for blob in blobs],
+                             max_bytes=config.max_file_bytes)
+        stack.callback(getattr(sources, "close", lambda: None))  # stops git on timeout
+        for blob, source in zip(blobs, sources, strict=True):
+            if deadline is not None and time.monotonic() > deadline:
+                raise OutOfTime
+            if blob.commit != neighbours.commit:
+                # Paths repeat across commits with other content: parse results and
+                # listings are only valid within one commit's tree.
+                neighbours.at(blob.commit)
+                progress.commits.add(blob.commit)
+                context.key_scans.clear()
+                context.certificate_keys.clear()
+            progress.blobs_judged += 1
+            if config.exclude and is_excluded(source.path, config):
+                continue
+            progress.files_checked += 1
+            for group in file_groups:
+                if selected(group, source) and group.wants(source, context):
+                    found = check_one(group, source, context)
+                    if found:
+                        name = label(blob.commit, blob.path, abbrev)
+                        findings.extend(relabel(finding, name) for finding in found)
+
+
+def judge_trees(root: str, tips: Sequence[str], introduced: Sequence[IntroducedBlob], *,
+                groups: Sequence[Group], config: Config, abbrev: int) -> list[Finding]:
+    """The repository-wide rules over each tip's whole tree, reported only where they
+    concern a file the commits introduced: debt already on the branch does not block."""
+    if not tips or not any(group.scope == REPOSITORY for group in groups) or not any(
+            sniff.is_certificate_name(blob.path) for blob in introduced):
+        return []
+    from certwarden.index_certificates import load_tree_certificates
+    from certwarden.rules.repository_rules import evaluate
+
+    new = {(blob.path, blob.blob) for blob in introduced}
+    findings: list[Finding] = []
+    for tip in dict.fromkeys(tips):
+        records, blob_of = load_tree_certificates(root, tip, max_bytes=config.max_file_bytes,
+                                                  chain=config.chain)
+        if not any((path, blob) in new for path, blob in blob_of.items()):
+            continue
+        for record, issue in evaluate(records):
+            if (record.path, blob_of.get(record.path)) in new:
+                findings.append(issue.at(label(tip, record.path, abbrev), record.line,
+                                         record.fingerprint))
+    return findings
+
+
+def secrets_configured(config: Config) -> bool:
+    """Generic secrets are judged in history when the repository uses detect-secrets: a
+    secrets baseline, or secrets settings in the policy."""
+    baseline = config.secrets_baseline or ".secrets.baseline"  # detect-secrets' default
+    return bool(config.secrets_baseline or config.secrets_exclude) or os.path.isfile(
+        os.path.join(config.root, baseline))
+
+
+def default_group_names(config: Config) -> list[str]:
+    """The groups the hooks run: certificates, keys, uniqueness; secrets when configured."""
+    names = ["certificates", "keys", "unique"]
+    if secrets_configured(config):
+        names.insert(2, "secrets")
+    return names
+
+
+def scan(root: str, walk: Sequence[str], tips: Sequence[str], *, groups: Sequence[Group],
+         config: Config, now: datetime, abbrev: int = 0) -> Report:
+    """Every blob the commits of `git log WALK` introduce, and the tips' trees; after policy."""
+    from certwarden.pipeline import apply_policy
+    from certwarden.revisions import introduced_blobs, resolve_commits
+
+    reader = ObjectReader(root)
+    progress = Progress()
+    try:
+        blobs, _ = introduced_blobs(root, walk)
+        findings = judge_blobs(root, blobs, groups=groups,
+                               context=history_context(config, now, reader), abbrev=abbrev,
+                               progress=progress)
+        findings.extend(judge_trees(root, resolve_commits(root, tips), blobs, groups=groups,
+                                config=config, abbrev=abbrev))
+    finally:
+        reader.close()
+    report = Report()
+    report.files_checked = progress.files_checked
+    report.findings = apply_policy(findings, config, report)
+    return report
