@@ -27,6 +27,7 @@ GIT_ENV = {
 def git_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_ENV)
+    env.update(offline_pip_env())  # pre-commit's pip, when it installs the hooks
     env.update(extra)
     return env
 

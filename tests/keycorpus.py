@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests import pki
+from tests.tools import require
 
 UNENCRYPTED, ENCRYPTED, KEYLESS = "unencrypted", "encrypted", "keyless"
 # Made by a tool only when it is installed: sample form -> tool (openssl is required).
@@ -252,6 +253,7 @@ def _source_string(pem: bytes) -> bytes:
 
 def build(folder: Path) -> list[Sample]:
     """Every sample, written nowhere: the caller decides where files go."""
+    require("openssl")  # it makes a dozen of them; ssh-keygen and gpg are optional
     key, eck = _rsa(), _ec()
     pkcs1 = key.private_bytes(E.PEM, F.TraditionalOpenSSL, NO)
     pkcs8 = key.private_bytes(E.PEM, F.PKCS8, NO)

@@ -202,6 +202,63 @@ def _cert(spec: pki.Spec | None = None) -> bytes:
     return pki.pem(pki.certificate(spec))
 
 
+def _malformed(*, malformed: bool) -> bytes:
+    """A compliant certificate whose CRL distribution point extension holds garbage."""
+    if not malformed:
+        return _cert()
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtensionOID
+
+    spec = pki.Spec(crl_urls=None)
+    key = spec.private_key()
+    builder = (x509.CertificateBuilder().subject_name(spec.name()).issuer_name(spec.name())
+               .public_key(key.public_key()).serial_number(1)
+               .not_valid_before(spec.not_before).not_valid_after(spec.not_after)
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.UnrecognizedExtension(
+                   ExtensionOID.CRL_DISTRIBUTION_POINTS, b"\x30\x03\x02\x01\x05"),
+                   critical=False))
+    return pki.pem(builder.sign(key, hashes.SHA256()))
+
+
+def _site(w: Workspace, change: str | None = None) -> list[str]:
+    """An appliance manifest of a sensor (with its key) and a console, each with its own
+    certificate, in a git index; `change` breaks one thing. The appliances group judges it."""
+    def cert(cn: str, slot: int, **fields: object) -> bytes:
+        return _cert(pki.Spec(cn=cn, key_slot=slot, san_dns=[cn], **fields))  # type: ignore[arg-type]
+
+    sensor, console = "sensor1.plant.example.com", "console1.plant.example.com"
+    files = {"pki/sensor1.crt": cert(sensor, 40), "pki/sensor1.key": _plain_key(slot=40),
+             "pki/console1.crt": cert(console, 41)}
+    appliances = [{"name": "sensor-1", "role": "sensor", "cn": sensor,
+                   "certificate": "pki/sensor1.crt", "key": "pki/sensor1.key"},
+                  {"name": "console-1", "role": "console", "cn": console,
+                   "certificate": "pki/console1.crt"}]
+    if change == "no-certificate":
+        appliances[1]["certificate"] = "pki/console9.crt"
+    elif change == "noncompliant":
+        files["pki/console1.crt"] = cert(console, 41, not_after=pki.NOW - DAY)
+    elif change == "cn-mismatch":
+        appliances[1]["cn"] = "console9.plant.example.com"
+    elif change == "shared-cn":
+        appliances[1]["cn"] = sensor
+        files["pki/console1.crt"] = cert(sensor, 41)
+    elif change == "shared-certificate":
+        appliances[1]["certificate"] = "pki/sensor1.crt"
+    elif change == "shared-key":
+        files["pki/console1.crt"] = cert(console, 40)
+    elif change == "key-mismatch":
+        files["pki/sensor1.key"] = _plain_key(slot=43)
+    elif change == "orphan":
+        files["pki/old/historian.crt"] = cert("historian.plant.example.com", 44)
+    w.git()
+    w.configure("".join("[[appliances]]\n" + "".join(f'{k} = "{v}"\n' for k, v in a.items())
+                        for a in appliances))
+    for name, data in files.items():
+        w.write(name, data)
+    return ["--group", "appliances"]
+
+
 # -- the cases ---------------------------------------------------------------------------------
 
 CASES: dict[str, RuleCase] = {
@@ -250,6 +307,9 @@ CASES: dict[str, RuleCase] = {
     "cert-wildcard": RuleCase(
         failing=lambda w: [w.certificate(pki.Spec(cn="*.plant.example.com"))],
         passing=lambda w: [w.certificate()]),
+    "cert-malformed": RuleCase(
+        failing=lambda w: [w.write("a.crt", _malformed(malformed=True))],
+        passing=lambda w: [w.write("a.crt", _malformed(malformed=False))]),
     # repository: one certificate, CN and key pair per appliance, over the git index
     "cert-duplicate-cn": RuleCase(
         failing=lambda w: _unique(w, {"a/s.crt": _cert(pki.Spec(key_slot=1)),
@@ -313,6 +373,23 @@ CASES: dict[str, RuleCase] = {
                            w.write("deploy.sh", f"openssl rsa -passin pass:{PASSPHRASE}\n")],
         passing=lambda w: [*_key_with_passphrase(w, passphrase=PASSPHRASE, configured=PASSPHRASE),
                            w.write("deploy.sh", "openssl rsa -passin env:A_PASS\n")]),
+    # appliances: the manifest against the repository
+    "appliance-no-certificate": RuleCase(
+        failing=lambda w: _site(w, "no-certificate"), passing=_site),
+    "appliance-certificate-noncompliant": RuleCase(
+        failing=lambda w: _site(w, "noncompliant"), passing=_site),
+    "appliance-cn-mismatch": RuleCase(
+        failing=lambda w: _site(w, "cn-mismatch"), passing=_site),
+    "appliance-shared-cn": RuleCase(
+        failing=lambda w: _site(w, "shared-cn"), passing=_site),
+    "appliance-shared-certificate": RuleCase(
+        failing=lambda w: _site(w, "shared-certificate"), passing=_site),
+    "appliance-shared-key": RuleCase(
+        failing=lambda w: _site(w, "shared-key"), passing=_site),
+    "appliance-key-mismatch": RuleCase(
+        failing=lambda w: _site(w, "key-mismatch"), passing=_site),
+    "cert-orphan": RuleCase(
+        failing=lambda w: _site(w, "orphan"), passing=_site),
     # secrets
     "secret": RuleCase(
         failing=lambda w: [w.write("a.py", f'aws = "{secretcorpus.AWS}"\n')],

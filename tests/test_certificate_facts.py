@@ -29,6 +29,7 @@ from certwarden.registry import all_rules, markdown_table
 from tests import hookrepo, pki
 from tests import odd_certificates as odd
 from tests.conftest import RunJson, rules_of
+from tests.tools import require
 
 PROJECT = Path(__file__).resolve().parent.parent
 DAY = odd.DAY
@@ -447,6 +448,7 @@ def test_hook_file_patterns_match_the_recognised_extensions() -> None:
 def test_openssl_req_writes_a_selected_and_judged_file(run_json: RunJson,
                                                        tmp_path: Path) -> None:
     """`openssl req -new -out sensor1.req`: the name certreq and openssl users pick."""
+    require("openssl")
     key = tmp_path / "k.pem"
     key.write_bytes(pki.rsa_key().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -18,3 +18,9 @@ def needs(*tools: str) -> pytest.MarkDecorator:
     missing = [tool for tool in tools if not installed(tool)]
     return pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing)}, which is "
                                                     "not installed")
+
+
+def require(tool: str) -> None:
+    """Inside a test or a builder it calls: skip, naming the tool, when it is missing."""
+    if not installed(tool):
+        pytest.skip(f"needs {tool}, which is not installed")
