@@ -110,3 +110,26 @@ def test_staged_entries_carry_whole_object_ids(repo: Path) -> None:
     [entry] = staged_entries(str(repo))
     assert entry.blob == hookrepo.git(repo, "rev-parse", ":a.crt").stdout.strip()
     assert len(entry.blob) == 64
+
+
+def test_commit_ranges_with_sha256_object_ids(repo: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    _stage(repo, {"README.md": b"plant\n"})
+    hookrepo.git(repo, "commit", "-q", "-m", "start")
+    start = hookrepo.git(repo, "rev-parse", "HEAD").stdout.strip()
+    _stage(repo, {"deploy/tls.key": _plain_key(7)})
+    hookrepo.git(repo, "commit", "-q", "-m", "oops")
+    added = hookrepo.git(repo, "rev-parse", "HEAD").stdout.strip()
+    hookrepo.git(repo, "rm", "-q", "deploy/tls.key")
+    hookrepo.git(repo, "commit", "-q", "-m", "remove")
+    assert len(added) == 64
+    for options in (["--range", f"{start}..HEAD"], ["--since", start]):
+        code, document = _run(capsys, "scan", *options, "--format", "json")
+        assert code == 1
+        assert _findings(document) == {(f"{added}:deploy/tls.key", "key-unencrypted")}
+    for output_format in ("sarif", "codequality"):
+        capsys.readouterr()
+        main(["scan", "--since", start, "--format", output_format, "--now", pki.NOW_ISO])
+        text = capsys.readouterr().out
+        assert f'"{added}' in text or f"commit {added}" in text, output_format
+        assert '"deploy/tls.key"' in text, output_format
