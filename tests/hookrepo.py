@@ -27,8 +27,19 @@ GIT_ENV = {
 def git_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_ENV)
+    env.update(offline_pip_env())  # pre-commit's pip, when it installs the hooks
     env.update(extra)
     return env
+
+
+def offline_pip_env() -> dict[str, str]:
+    """With CERTWARDEN_WHEELHOUSE set (a folder of wheels, see README), pip installs from it
+    and never reaches a package index: the end-to-end tests then run offline, or under a
+    faked clock at which the index's TLS certificate would look expired."""
+    wheelhouse = os.environ.get("CERTWARDEN_WHEELHOUSE")
+    if not wheelhouse:
+        return {}
+    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": os.path.abspath(wheelhouse)}
 
 
 def git(repo: Path, *args: str, check: bool = True, env: dict[str, str] | None = None

@@ -24,8 +24,11 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests import pki
+from tests.tools import require
 
 UNENCRYPTED, ENCRYPTED, KEYLESS = "unencrypted", "encrypted", "keyless"
+# Made by a tool only when it is installed: sample form -> tool (openssl is required).
+TOOL_FORMS = {"ssh-keygen": "ssh-keygen", "gpg": "gpg"}
 PASS = b"corpus-Pass-1"
 E = serialization.Encoding
 F = serialization.PrivateFormat
@@ -193,6 +196,8 @@ def _pgp_secret_key(encrypted: bool) -> bytes:
 
 
 def _gpg_secret_key(folder: Path, passphrase: str) -> bytes | None:
+    """None when gpg is not installed (test_key_corpus says so, skipped); an error when it
+    is installed and fails, never a silently smaller corpus."""
     if shutil.which("gpg") is None:
         return None
     home = folder / f"gnupg-{len(passphrase)}"
@@ -204,8 +209,6 @@ def _gpg_secret_key(folder: Path, passphrase: str) -> bytes | None:
                         "sign", "never"], check=True, capture_output=True, timeout=60)
         return subprocess.run([*base, "--armor", "--export-secret-keys"], check=True,
                               capture_output=True, timeout=60).stdout
-    except (subprocess.SubprocessError, OSError):
-        return None
     finally:
         subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"],
                        capture_output=True, check=False)
@@ -250,6 +253,7 @@ def _source_string(pem: bytes) -> bytes:
 
 def build(folder: Path) -> list[Sample]:
     """Every sample, written nowhere: the caller decides where files go."""
+    require("openssl")  # it makes a dozen of them; ssh-keygen and gpg are optional
     key, eck = _rsa(), _ec()
     pkcs1 = key.private_bytes(E.PEM, F.TraditionalOpenSSL, NO)
     pkcs8 = key.private_bytes(E.PEM, F.PKCS8, NO)

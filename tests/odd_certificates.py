@@ -63,6 +63,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from tests import pki
+from tests.tools import require
 
 DAY = datetime.timedelta(days=1)
 
@@ -540,6 +541,7 @@ def openssl_certificate(folder: Path, name: str, *extensions: str,
     """`openssl req -x509 -addext ...` with the cached test key (its key file deleted),
     then given a validity relative to pki.NOW and signed again: openssl dates it by the
     real clock, which the tests never depend on."""
+    require("openssl")
     key = folder / f"{name}.key"
     key.write_bytes(pki.rsa_key().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -675,6 +677,7 @@ PFX_VARIABLE = "CERTWARDEN_TEST_PFX_PASS"
 def pkcs12_file(folder: Path, name: str, certificate_pem: bytes, key: rsa.RSAPrivateKey,
                 *options: str) -> bytes:
     """`openssl pkcs12 -export -passout ...` of one certificate and its key."""
+    require("openssl")
     cert_file, key_file, out = (folder / f"{name}.crt.tmp", folder / f"{name}.key.tmp",
                                 folder / f"{name}.p12.tmp")
     cert_file.write_bytes(certificate_pem)
@@ -694,6 +697,7 @@ def pkcs12_file(folder: Path, name: str, certificate_pem: bytes, key: rsa.RSAPri
 
 
 def openssl_supports_legacy_pkcs12() -> bool:
+    require("openssl")
     result = subprocess.run(["openssl", "pkcs12", "-help"], capture_output=True, text=True)
     return "-legacy" in result.stdout + result.stderr
 

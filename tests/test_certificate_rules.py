@@ -11,8 +11,19 @@ from cryptography.x509.oid import NameOID
 from certwarden.cli import main
 from tests import pki
 from tests.conftest import RunJson, rules_of
+from tests.tools import needs
 
 DAY = datetime.timedelta(days=1)
+
+
+def _judged_when_valid(*paths: Path) -> str:
+    """A moment inside the validity of certificates the openssl CLI minted from the real
+    clock: a day after the latest notBefore (they are valid for years)."""
+    from cryptography import x509
+
+    start = max(x509.load_pem_x509_certificate(path.read_bytes()).not_valid_before_utc
+                for path in paths)
+    return (start + DAY).isoformat()
 
 # (case id, certificate spec, rules that must be reported as errors)
 FAILING = [
@@ -84,9 +95,10 @@ def test_compliant_certificate_passes(run_json: RunJson, tmp_path: Path, case: s
     assert rules_of(document, severity="error") == set()
 
 
+@needs("openssl")
 def test_sha1_certificate_made_by_openssl_is_blocked(run_json: RunJson, tmp_path: Path) -> None:
     (tmp_path / "legacy.crt").write_bytes(pki.openssl_sha1_certificate(tmp_path))
-    code, document = run_json("legacy.crt", now="2027-01-01")
+    code, document = run_json("legacy.crt", now=_judged_when_valid(tmp_path / "legacy.crt"))
     assert code == 1
     assert "cert-signature-algorithm" in rules_of(document, "legacy.crt")
 
@@ -263,6 +275,7 @@ def test_certificate_in_any_file_name_is_checked(run_json: RunJson, tmp_path: Pa
     assert document["files_checked"] == 2
 
 
+@needs("openssl")
 def test_openssl_self_signed_ca_true_certificate_is_still_an_appliance_certificate(
         run_json: RunJson, tmp_path: Path) -> None:
     """`openssl req -x509` adds basicConstraints CA:TRUE; alone in its file it is judged."""
@@ -277,12 +290,14 @@ def test_openssl_self_signed_ca_true_certificate_is_still_an_appliance_certifica
                         "-out", str(tmp_path / name)], check=True, capture_output=True)
         (tmp_path / f"{name}.tmpkey").unlink()
     code, document = run_json("--group", "certificates", "good.crt", "no-ou.crt",
-                              now="2027-01-01")
+                              now=_judged_when_valid(tmp_path / "good.crt",
+                                                     tmp_path / "no-ou.crt"))
     assert code == 1
     assert rules_of(document, "good.crt") == set()
     assert rules_of(document, "no-ou.crt") == {"cert-subject-org-unit"}
 
 
+@needs("openssl")
 def test_lone_ca_certificate_with_key_cert_sign_is_exempt(run_json: RunJson,
                                                           tmp_path: Path) -> None:
     import subprocess
@@ -293,5 +308,6 @@ def test_lone_ca_certificate_with_key_cert_sign_is_exempt(run_json: RunJson,
                     "keyUsage=critical,keyCertSign,cRLSign", "-out", str(tmp_path / "ca.crt")],
                    check=True, capture_output=True)
     (tmp_path / "ca.tmpkey").unlink()
-    code, document = run_json("--group", "certificates", "ca.crt", now="2027-01-01")
+    code, document = run_json("--group", "certificates", "ca.crt",
+                              now=_judged_when_valid(tmp_path / "ca.crt"))
     assert code == 0, document

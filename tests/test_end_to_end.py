@@ -12,10 +12,16 @@ import pytest
 
 from tests import hookrepo, pki
 
+# pre-commit pip-installs the hook repository and its dependencies.
+pytestmark = pytest.mark.needs_index
+
 # pre-commit is a test dependency: installed beside this interpreter, or on PATH.
 PRE_COMMIT_BIN = Path(sys.executable).parent
 if not (PRE_COMMIT_BIN / "pre-commit").exists():
     PRE_COMMIT_BIN = Path(shutil.which("pre-commit") or "pre-commit").parent
+# Hooks judge at the real clock (pre-commit passes no --now): certificates meant to be
+# valid are valid from 2000 to 2099, whenever the tests run.
+SINCE = pki.NOW.replace(year=2000)
 
 
 @pytest.fixture(scope="session")
@@ -39,13 +45,14 @@ def test_commit_of_bad_certificate_is_blocked_good_one_allowed(
         tmp_path: Path, hook_snapshot: tuple[Path, str, dict[str, str]]) -> None:
     repo, env = _repo(tmp_path, hook_snapshot, ["check-certificates"])
     bad = hookrepo.commit(repo, {"pki/sensor2.cer": pki.der(pki.certificate(
-        pki.Spec(cn="*.plant.example.com", not_after=pki.NOW.replace(year=2099))))}, env)
+        pki.Spec(cn="*.plant.example.com", not_before=SINCE,
+                 not_after=pki.NOW.replace(year=2099))))}, env)
     assert bad.returncode != 0
     assert "cert-wildcard" in bad.stdout + bad.stderr
     assert hookrepo.git(repo, "log", "--oneline").stdout.count("\n") == 1
     hookrepo.git(repo, "reset", "-q", "--hard")
 
-    spec = pki.Spec(not_after=pki.NOW.replace(year=2099))
+    spec = pki.Spec(not_before=SINCE, not_after=pki.NOW.replace(year=2099))
     good = hookrepo.commit(repo, {"pki/sensor1.crt": pki.pem(pki.certificate(spec)),
                                   "notes.md": b"sensor certificates\n"}, env)
     assert good.returncode == 0, good.stdout + good.stderr
@@ -59,7 +66,7 @@ def test_all_files_run_and_manual_stage(
                                        not_after=pki.NOW.replace(year=2021)))
     for index in range(12):  # enough files for pre-commit to split into batches
         (repo / f"c{index}.crt").write_bytes(pki.pem(pki.certificate(
-            pki.Spec(not_after=pki.NOW.replace(year=2099)))))
+            pki.Spec(not_before=SINCE, not_after=pki.NOW.replace(year=2099)))))
     (repo / "old.crt").write_bytes(pki.pem(expired))
     hookrepo.git(repo, "add", "-A")
     result = subprocess.run(["pre-commit", "run", "--all-files"], cwd=repo, env=env,
@@ -95,14 +102,15 @@ def test_unique_certificates_through_real_commits(
         tmp_path: Path, hook_snapshot: tuple[Path, str, dict[str, str]]) -> None:
     repo, env = _repo(tmp_path, hook_snapshot, ["check-unique-certificates"])
     later = pki.NOW.replace(year=2099)
-    first = pki.pem(pki.certificate(pki.Spec(not_after=later, key_slot=1)))
+    first = pki.pem(pki.certificate(pki.Spec(not_before=SINCE, not_after=later, key_slot=1)))
     assert hookrepo.commit(repo, {"site-a/sensor1.crt": first}, env).returncode == 0
 
     cases = {
         "cert-duplicate-cn": {"site-b/sensor1.crt": pki.pem(pki.certificate(
-            pki.Spec(not_after=later, key_slot=2)))},
+            pki.Spec(not_before=SINCE, not_after=later, key_slot=2)))},
         "key-reused": {"site-b/sensor2.crt": pki.pem(pki.certificate(
-            pki.Spec(cn="sensor2.plant.example.com", not_after=later, key_slot=1)))},
+            pki.Spec(cn="sensor2.plant.example.com", not_before=SINCE, not_after=later,
+                     key_slot=1)))},
         "cert-duplicate": {"backup/sensor1.crt": first},
     }
     for rule, files in cases.items():

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from certwarden.cli import main
 from tests import hookrepo, pki
+from tests.tools import needs
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json"
 GOOD_PASS = "Lab-pass_2026"
@@ -83,6 +84,7 @@ def test_sarif_validates_with_relative_locations(tmp_path: Path,
     assert wildcard["level"] == "error"
 
 
+@needs("openssl")
 def test_new_csr_meets_the_policy_and_verifies_with_openssl(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -96,8 +96,18 @@ def test_certificate_loaders_never_raise(data: bytes, name: str) -> None:
 @given(st.binary(max_size=2048))
 def test_armor_parsing_never_raises(body: bytes) -> None:
     wrapped = b"-----BEGIN PRIVATE KEY-----\n" + body + b"\n-----END PRIVATE KEY-----\n"
-    armor.find_blocks(wrapped)
-    armor.decode_body(body)
+    first = armor.find_blocks(wrapped)[0]
+    assert (first.label, first.line, first.start) == ("PRIVATE KEY", 1, 0)
+    headers, der = armor.decode_body(body)
+    assert isinstance(headers, dict) and (der is None or isinstance(der, bytes))
+
+
+@FUZZ
+@given(st.binary(max_size=2048))
+def test_armor_body_round_trip(data: bytes) -> None:
+    import base64
+
+    assert armor.decode_body(base64.encodebytes(data)) == ({}, data)
 
 
 @FUZZ

@@ -8,6 +8,7 @@ import pytest
 
 from tests import keycorpus
 from tests.conftest import RunJson
+from tests.tools import installed
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,16 @@ def test_corpus_covers_every_label_and_many_forms(
     labels = {sample.label for sample in samples.values()}
     assert labels == {keycorpus.UNENCRYPTED, keycorpus.ENCRYPTED, keycorpus.KEYLESS}
     assert len({sample.form for sample in samples.values()}) > 60
+
+
+@pytest.mark.parametrize(("form", "tool"), keycorpus.TOOL_FORMS.items())
+def test_corpus_holds_the_samples_each_tool_makes(
+        corpus: tuple[Path, dict[str, keycorpus.Sample]], form: str, tool: str) -> None:
+    if not installed(tool):
+        pytest.skip(f"needs {tool}, which is not installed: the key corpus lacks its samples")
+    _, samples = corpus
+    assert {s.label for s in samples.values() if s.form == form} == {
+        keycorpus.UNENCRYPTED, keycorpus.ENCRYPTED}
 
 
 def test_unencrypted_exactly_the_unencrypted_keys(

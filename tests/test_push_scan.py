@@ -134,6 +134,7 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[
     return base / "certwarden", rev, env
 
 
+@pytest.mark.needs_index  # pre-commit pip-installs the hook repository
 def test_check_push_catches_no_verify_commits_before_they_leave(
         tmp_path: Path, snapshot: tuple[Path, str, dict[str, str]]) -> None:
     hook_repo, rev, env = snapshot

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from certwarden.reporters import formats
 from tests import hookrepo, pki
 
 PASSPHRASE = "Secrecy-Test_pass.9"
@@ -61,9 +62,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 COMMANDS = [
-    ["check", "--format", "text", "pki", "deploy", "run.sh"],
-    ["check", "--format", "json", "pki", "deploy", "run.sh"],
-    ["check", "--format", "sarif", "pki", "deploy", "run.sh"],
+    *(["check", "--format", name, "pki", "deploy", "run.sh"] for name in formats()),
     ["check"],
     ["scan", "--format", "json"],
     ["scan", "--history", "--format", "sarif"],

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,153 @@ def test_exclude_options_as_detect_secrets_hook_takes_them(
     (tmp_path / ".certwarden.toml").write_text(
         f"[secrets-exclude]\n{option.split('-')[-1]} = ['{pattern}']\n")
     assert main(["check", "--group", "secrets", "generated/a.py"]) == 0
+
+
+# -- the adapter: a public path as good as the fast one ---------------------------------------
+
+def _count_public_scans(monkeypatch: pytest.MonkeyPatch, module: object) -> list[str]:
+    from detect_secrets.core import scan as ds_scan
+
+    calls: list[str] = []
+    public = ds_scan.scan_file
+
+    def scan_file(filename: str) -> Iterator[object]:
+        calls.append(filename)
+        return public(filename)
+
+    monkeypatch.setattr(module, "scan_file", scan_file, raising=False)
+    return calls
+
+
+@pytest.mark.parametrize("how", ["missing", "signature", "release"])
+def test_public_path_without_the_private_functions_gives_the_same_findings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        how: str) -> None:
+    """A detect-secrets release that renamed, removed or changed what the fast path calls
+    makes the hook slower, never wrong."""
+    import types
+
+    from detect_secrets import __version__ as ds_version
+    from detect_secrets.core import scan as ds_scan
+
+    from certwarden.recognition import secrets_scan
+
+    if how == "missing":  # the adapter sees a detect_secrets.core.scan without them
+        visible = types.ModuleType("detect_secrets.core.scan")
+        calls = _count_public_scans(monkeypatch, visible)
+        monkeypatch.setattr(secrets_scan, "ds_scan", visible)
+    else:
+        calls = _count_public_scans(monkeypatch, ds_scan)
+    if how == "signature":
+        original = ds_scan._scan_line
+
+        def _scan_line(plugin: object, filename: str, line: str, line_number: int,
+                       context: object, enable_eager_search: bool = False,
+                       **kwargs: object) -> Iterator[object]:
+            return original(plugin=plugin, filename=filename, line=line,  # type: ignore[arg-type]
+                            line_number=line_number, context=context,  # type: ignore[arg-type]
+                            enable_eager_search=enable_eager_search, **kwargs)
+
+        monkeypatch.setattr(ds_scan, "_scan_line", _scan_line)
+    if how == "release":
+        monkeypatch.setattr(ds_version, "VERSION", "1.99.0")
+    assert secrets_scan.fast_path_problem() is not None
+    names = secretcorpus.build(tmp_path, seed=7)
+    monkeypatch.chdir(tmp_path)
+    assert _ours(capsys, names) == _detect_secrets_scan(tmp_path, names, "--no-verify")
+    assert sorted(calls) == sorted(names)  # every file went through detect-secrets' scan_file
+
+
+def test_fast_path_on_the_installed_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The releases pyproject.toml admits are the tested ones, and there the fast path runs."""
+    from detect_secrets.core import scan as ds_scan
+
+    from certwarden.recognition import secrets_scan
+
+    assert secrets_scan.fast_path_problem() is None
+    calls = _count_public_scans(monkeypatch, ds_scan)
+    names = secretcorpus.build(tmp_path, files=5, seed=8)
+    monkeypatch.chdir(tmp_path)
+    assert _ours(capsys, names)
+    assert calls == []
+
+
+def test_the_dependency_range_starts_at_the_first_tested_release() -> None:
+    """Releases before the tested ones are refused; newer 1.x releases are admitted and
+    take the public path (a new release makes the hook slower, never wrong)."""
+    from certwarden.recognition.secrets_scan import TESTED_RELEASES
+
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    (first_major, first_minor), _ = TESTED_RELEASES
+    declared = re.findall(r'"detect-secrets([^";]*)"', pyproject)
+    assert declared and set(declared) == {f">={first_major}.{first_minor},<{first_major + 1}"}
+    matrix = (Path(__file__).resolve().parent.parent / ".ci" / "detect-secrets-matrix")
+    releases = re.search(r"RELEASES=\(([^)]*)\)", matrix.read_text())
+    assert releases
+    first, last = TESTED_RELEASES
+    for release in releases.group(1).split():
+        assert first <= tuple(int(p) for p in release.split(".")[:2]) < last, release
+
+
+def test_every_builtin_plugin_is_probed_or_always_scanned() -> None:
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.settings import default_settings, get_plugins
+
+    from certwarden.recognition.secrets_scan import probe_for
+
+    builtin = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
+    with default_settings():
+        plugins = list(get_plugins())
+    assert {type(plugin).__name__ for plugin in plugins} == builtin
+    probed, always_scanned = set(), set()
+    for plugin in plugins:
+        probe = probe_for(plugin)
+        if probe is None:
+            always_scanned.add(type(plugin).__name__)
+        else:
+            # A probe without patterns would skip the plugin on every line.
+            assert probe.patterns, type(plugin).__name__
+            probed.add(type(plugin).__name__)
+    assert probed | always_scanned == builtin
+    # On the tested releases every built-in plugin is probed (speed, not correctness):
+    # a plugin a new release adds is scanned on every line until someone reads it.
+    assert always_scanned == set()
+
+
+def test_settings_are_restored_when_a_run_fails(tmp_path: Path) -> None:
+    from detect_secrets.settings import get_settings
+
+    from certwarden.config import Config
+    from certwarden.context import RuleContext
+    from certwarden.groups import load
+    from certwarden.sources import SourceFile
+    from tests.pki import NOW
+
+    before = get_settings().json()
+    group = load("secrets")
+    context = RuleContext(Config(root=str(tmp_path)), NOW)
+    source = SourceFile("a.py", f'aws = "{secretcorpus.AWS}"\n'.encode(), 40)
+    with pytest.raises(KeyboardInterrupt), group.session(context):
+        assert group.check(source, context)
+        assert get_settings().json() != before  # detect-secrets is configured for the run
+        raise KeyboardInterrupt
+    assert get_settings().json() == before
+
+
+def test_keyword_lines_with_and_without_length_changing_case_folds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Keyword probing by line (ASCII) and over the whole text ('ß' folds to 'ss')."""
+    (tmp_path / "plain.py").write_text(
+        'name = "x"\nDB_PASS = "Kx9-wq2-Lm4-zz8"\nclient = 1\napi_key = "a8f-Q2m-77z"\n',
+        encoding="utf-8")
+    (tmp_path / "folded.py").write_text(
+        'straße = "Hauptstraße"\nPassword = "Kx9-wq2-Lm4-zz8"\nkey = 1\n'
+        'contraseña = "Zq8-Lm3-Pp0-aa1"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    names = ["plain.py", "folded.py"]
+    theirs = _detect_secrets_scan(tmp_path, names, "--no-verify")
+    assert {t for _, _, t in theirs} == {"Secret Keyword"}
+    assert {name for name, _, _ in theirs} == set(names)
+    assert _ours(capsys, names) == theirs

@@ -43,10 +43,13 @@ def crl_server() -> Iterator[CrlServer]:
     server.server.shutdown()
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port the OS gave us, bound but never listening: connections to it are refused,
+    and no other process can take it while the test runs."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 class Pki:
@@ -84,13 +87,13 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_chain_and_crl_fetch(run_json: RunJson, repo: Path, plant: Pki,
-                             crl_server: CrlServer) -> None:
+                             crl_server: CrlServer, closed_port: int) -> None:
     url = f"{crl_server.url}/issuing.crl"
     good = plant.leaf("good.plant.example.com", url)
     revoked = plant.leaf("revoked.plant.example.com", url)
     other = plant.leaf("other.plant.example.com", url, other_ca=True)
     unreachable = plant.leaf("gone.plant.example.com",
-                             f"http://127.0.0.1:{_closed_port()}/issuing.crl")
+                             f"http://127.0.0.1:{closed_port}/issuing.crl")
     crl_server.files["/issuing.crl"] = pki.crl(plant.issuing, plant.issuing_key,
                                                [revoked.serial_number])
     (repo / "pki" / "chain.pem").write_bytes(plant.chain())
@@ -235,9 +238,10 @@ def test_chain_messages_name_attributes_as_openssl_prints_them(
     assert "1.2.840.113549.1.9.1" not in message
 
 
-def test_crl_files_work_offline(run_json: RunJson, repo: Path, plant: Pki) -> None:
+def test_crl_files_work_offline(run_json: RunJson, repo: Path, plant: Pki,
+                                closed_port: int) -> None:
     revoked = plant.leaf("revoked.plant.example.com",
-                         f"http://127.0.0.1:{_closed_port()}/never-fetched.crl")
+                         f"http://127.0.0.1:{closed_port}/never-fetched.crl")
     (repo / "pki" / "issuing.crl").write_bytes(pki.crl(plant.issuing, plant.issuing_key,
                                                        [revoked.serial_number]))
     (repo / "pki" / "chain.pem").write_bytes(plant.chain())

@@ -1,6 +1,6 @@
 """`certwarden inspect FILE`: one file, field by field, against the policy.
 
-A table people would rather read than `openssl x509 -text`: each POLICY.md field, the
+A table people would rather read than `openssl x509 -text`: each field of docs/policy.md, the
 value found, the requirement and the verdict of the rule that checks it.
 """
 

@@ -11,7 +11,7 @@ import string
 
 from certwarden.config import Config
 
-# POLICY.md: ASCII letters, digits and these specials; nothing else.
+# docs/policy.md: ASCII letters, digits and these specials; nothing else.
 ALLOWED_SPECIALS = "!#%()+,-./:=?@[\\]^_{}~"
 ALLOWED_CHARACTERS = frozenset(string.ascii_letters + string.digits + ALLOWED_SPECIALS)
 
@@ -57,7 +57,7 @@ def configured_passphrases(config: Config) -> list[tuple[str, bytes]]:
 
 
 def count_disallowed(passphrase: str) -> int:
-    """How many characters POLICY.md does not allow (never which: that would leak them)."""
+    """How many characters docs/policy.md does not allow (never which: that would leak them)."""
     return sum(1 for c in passphrase if c not in ALLOWED_CHARACTERS)
 
 

@@ -206,7 +206,8 @@ def git(root: str, *args: str, stdin: bytes | None = None) -> bytes:
 
 def staged_entries(root: str) -> list[IndexEntry]:
     """Files added, copied, modified or retyped in the index, relative to HEAD."""
-    output = git(root, "diff", "--cached", "--raw", "-z", "--no-renames",
+    # Whole object ids (40 or 64 hex digits): an abbreviated one can become ambiguous.
+    output = git(root, "diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev",
                  "--diff-filter=ACMT", "--no-ext-diff")
     fields = output.split(b"\0")
     entries = []

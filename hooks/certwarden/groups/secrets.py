@@ -21,6 +21,7 @@ class SecretsGroup(Group):
 
     def __init__(self) -> None:
         self._scanner: SecretScanner | None = None
+        self._session: contextlib.ExitStack | None = None
 
     def unreadable_rule(self) -> Rule:
         from certwarden.rules.secret_rules import SECRET
@@ -29,13 +30,14 @@ class SecretsGroup(Group):
 
     @contextlib.contextmanager
     def session(self, context: RuleContext) -> Iterator[None]:
-        """detect-secrets' settings are process-global: set them for this run only, and
-        give them back however the run ends."""
-        try:
-            yield
-        finally:
-            if self._scanner is not None:
-                self._scanner.close()
+        """detect-secrets' settings are process-global: they are set for this run only
+        (when the first file is scanned) and given back however the run ends."""
+        with contextlib.ExitStack() as stack:
+            self._session = stack
+            try:
+                yield
+            finally:
+                self._session = None
                 self._scanner = None
 
     def wants(self, source: SourceFile, context: RuleContext) -> bool:
@@ -53,10 +55,13 @@ class SecretsGroup(Group):
 
     def _scanner_for(self, context: RuleContext) -> SecretScanner:
         if self._scanner is None:
-            from certwarden.recognition.secrets_scan import SecretScanner
+            if self._session is None:
+                raise RuntimeError("the secrets group checks files within session()")
+            from certwarden.recognition import secrets_scan
 
-            self._scanner = SecretScanner(context.config.root, context.config.secrets_baseline,
-                                          context.config.secrets_exclude)
+            self._scanner = self._session.enter_context(secrets_scan.session(
+                context.config.root, context.config.secrets_baseline,
+                context.config.secrets_exclude))
         return self._scanner
 
     def check(self, source: SourceFile, context: RuleContext) -> list[Finding]:

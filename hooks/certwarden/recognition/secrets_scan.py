@@ -1,28 +1,38 @@
-"""Generic secrets through detect-secrets: its plugins, filters, transformers and baseline,
-with the same findings as `detect-secrets scan`, far faster.
+"""detect-secrets behind one adapter: its plugins, filters, transformers and baseline decide
+what is a secret; this module only decides how fast their verdict is reached.
 
-Why detect-secrets is slow: every line of every file goes through every plugin (about 25)
-and the line filters, twice for files it can also read as config. What we change: before
-scanning a file's lines, each plugin's own patterns are searched over the whole text;
-a plugin whose patterns match nowhere cannot report anything in that file (its
-analyze_line only yields what those patterns match), so it is skipped, and so is any line
-no remaining plugin's pattern matches. Everything that runs is detect-secrets' own code
-(its scan internals are mirrored here, see `_scan_lines`); a differential test keeps the
-(file, line, type) sets identical to `detect-secrets scan`.
+Two paths, one set of findings (the (file, line, type) set of `detect-secrets scan`):
+- The public path: detect-secrets' own `scan_file`, run on the bytes we read, written
+  under their repository-relative name in a private folder. Always right; as slow as
+  detect-secrets.
+- The fast path, taken only on the releases in TESTED_RELEASES (the ones the test matrix
+  covers, see docs/architecture.md; pyproject.toml admits any later 1.x) and only while the
+  private functions it calls keep the signatures it was written against. Before scanning
+  a file's lines, each plugin's own patterns are searched over the whole text: a plugin
+  whose patterns match nowhere cannot report anything in that file (its analyze_line
+  only yields what those patterns match), so it is skipped, and so is any line no
+  remaining plugin's pattern matches (an entropy plugin's match counts only above the
+  plugin's own entropy limit, by its own measure). Everything that runs is
+  detect-secrets' own code; the line loop mirrors its private
+  `_process_line_based_plugins`.
+Another release, a missing private function or a changed signature selects the public
+path: a new detect-secrets release makes the hook slower, never wrong or blocking.
 
-detect-secrets' settings are process-global: `SecretScanner` sets them for its lifetime
-and restores them in `close()`.
+detect-secrets' settings are process-global: `session()` scopes them with its own
+`transient_settings`, which gives them back however the run ends.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import inspect
 import io
 import json
 import locale
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from detect_secrets.core import scan as ds_scan
@@ -32,15 +42,24 @@ from detect_secrets.core.usage import ParserBuilder
 from detect_secrets.plugins import keyword
 from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
 from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
-from detect_secrets.settings import (
-    configure_settings_from_baseline,
-    get_filters,
-    get_plugins,
-    get_settings,
-    transient_settings,
-)
+from detect_secrets.settings import get_plugins, get_settings, transient_settings
 from detect_secrets.transformers import get_transformed_file
 from detect_secrets.util.code_snippet import get_code_snippet
+
+# The releases (major, minor) the fast path is tested on: [first, last). pyproject.toml's
+# dependency range is the same (a test compares), and .ci/detect-secrets-matrix runs the
+# secrets tests on each release in it.
+TESTED_RELEASES = ((1, 4), (1, 6))
+
+# The private functions the fast path calls, with the parameters it passes them.
+PRIVATE_SIGNATURES = {
+    "_scan_line": ("plugin", "filename", "line", "line_number", "context", "kwargs"),
+    "_is_filtered_out": ("required_filter_parameters", "kwargs"),
+}
+
+# Built-in regex plugins whose own analyze_string only filters what their denylist
+# matches (read in each tested release).
+FILTERING_PLUGINS = {"JwtTokenDetector"}
 
 # Our key rules judge private keys (by parsing, not by header text).
 REPLACED_PLUGINS = {"PrivateKeyDetector"}
@@ -54,6 +73,37 @@ DROPPED_FILTERS = {
     "detect_secrets.filters.common.is_ignored_due_to_verification_policies",
 }
 BASELINE_NAME = ".secrets.baseline"
+EXCLUDE_FILTERS = {  # detect-secrets-hook's --exclude-* options, as detect-secrets sets them
+    "lines": "detect_secrets.filters.regex.should_exclude_line",
+    "files": "detect_secrets.filters.regex.should_exclude_file",
+    "secrets": "detect_secrets.filters.regex.should_exclude_secret",
+}
+
+
+def installed_release() -> tuple[int, ...]:
+    from detect_secrets.__version__ import VERSION
+
+    return tuple(int(part) for part in re.findall(r"\d+", VERSION)[:3])
+
+
+def fast_path_problem() -> str | None:
+    """Why the fast path cannot be trusted with the installed detect-secrets; None: it can."""
+    release = installed_release()
+    first, last = TESTED_RELEASES
+    if not first <= release[:2] < last:
+        return (f"detect-secrets {'.'.join(map(str, release))} is not a tested release "
+                f"(>={first[0]}.{first[1]},<{last[0]}.{last[1]})")
+    for name, expected in PRIVATE_SIGNATURES.items():
+        function = getattr(ds_scan, name, None)
+        if function is None:
+            return f"detect_secrets.core.scan.{name} is missing"
+        try:
+            parameters = tuple(inspect.signature(function).parameters)
+        except (TypeError, ValueError):
+            parameters = ()
+        if parameters != expected:
+            return f"detect_secrets.core.scan.{name} has another signature"
+    return None
 
 
 def default_configuration() -> dict[str, Any]:
@@ -76,73 +126,122 @@ def keyword_gates(denylist: tuple[str, ...]) -> frozenset[str]:
     return frozenset(gates)
 
 
-KEYWORD_GATES = keyword_gates(keyword.DENYLIST)
+class Probe:
+    """Where one plugin could report: patterns over the whole text; for the keyword
+    plugin, literal gates that must appear first (its alternation is slow on long text);
+    for the entropy plugins, the test a match must pass to be reported at all."""
+
+    __slots__ = ("accepts", "gates", "patterns")
+
+    def __init__(self, patterns: list[re.Pattern[str]],
+                 gates: frozenset[str] | None = None,
+                 accepts: Callable[[re.Match[str]], bool] | None = None) -> None:
+        self.patterns = patterns
+        self.gates = gates
+        self.accepts = accepts
 
 
-def _probes(plugin: BasePlugin) -> list[re.Pattern[str]] | None:
-    """Patterns that match wherever the plugin could report; None: always scan."""
+def _entropy_test(plugin: HighEntropyStringsPlugin) -> Callable[[re.Match[str]], bool] | None:
+    """The plugin's own threshold: it reports a quoted string (group 2 of its regex) only
+    when the string's Shannon entropy, by its own measure, is above its limit."""
+    measure = getattr(plugin, "calculate_shannon_entropy", None)
+    limit = getattr(plugin, "entropy_limit", None)
+    if not callable(measure) or not isinstance(limit, (int, float)) or \
+            plugin.regex.groups < 2:
+        return None
+    def accepts(match: re.Match[str]) -> bool:
+        return bool(measure(match.group(2)) > limit)
+
+    return accepts
+
+
+def probe_for(plugin: BasePlugin) -> Probe | None:
+    """The plugin's own patterns, when we know they cover everything it reports;
+    None: the plugin is scanned on every line."""
     plugin_type = type(plugin)
     if not plugin_type.__module__.startswith("detect_secrets.plugins."):
         return None  # a custom plugin: no promise about how it matches
-    if isinstance(plugin, RegexBasedDetector) and plugin_type.analyze_line is \
-            BasePlugin.analyze_line:
+    if isinstance(plugin, RegexBasedDetector):
+        if plugin_type.analyze_line is not BasePlugin.analyze_line or (
+                plugin_type.analyze_string is not RegexBasedDetector.analyze_string
+                and plugin_type.__name__ not in FILTERING_PLUGINS):
+            return None  # it may report what its denylist does not match
+        denylist = getattr(plugin, "denylist", None)
+        if not isinstance(denylist, (list, tuple)) or not denylist or \
+                not all(isinstance(p, re.Pattern) for p in denylist):
+            return None
         # Whole text instead of one line: let ^ and $ match at every line.
-        return [re.compile(p.pattern, p.flags | re.MULTILINE) for p in plugin.denylist]
+        return Probe([re.compile(p.pattern, p.flags | re.MULTILINE) for p in denylist])
     if isinstance(plugin, HighEntropyStringsPlugin):
-        return [plugin.regex]
+        regex = getattr(plugin, "regex", None)
+        if not isinstance(regex, re.Pattern):
+            return None
+        return Probe([regex], accepts=_entropy_test(plugin))
     if isinstance(plugin, keyword.KeywordDetector):
+        denylist = getattr(keyword, "DENYLIST", None)
+        if not isinstance(denylist, (list, tuple)) or not denylist or \
+                not all(isinstance(p, str) for p in denylist):
+            return None
         # Every keyword regex starts from one of these words, case-insensitively.
-        return [re.compile("|".join(keyword.DENYLIST), re.IGNORECASE)]
+        return Probe([re.compile("|".join(denylist), re.IGNORECASE)],
+                     keyword_gates(tuple(denylist)))
     return None
 
 
-EXCLUDE_FILTERS = {  # detect-secrets-hook's --exclude-* options, as detect-secrets sets them
-    "lines": "detect_secrets.filters.regex.should_exclude_line",
-    "files": "detect_secrets.filters.regex.should_exclude_file",
-    "secrets": "detect_secrets.filters.regex.should_exclude_secret",
-}
+def _configuration(baseline_path: str, excludes: dict[str, list[str]] | None
+                   ) -> tuple[dict[str, Any], SecretsCollection]:
+    """(the settings to scan with, the secrets the baseline already knows)."""
+    known = SecretsCollection()
+    configuration = None
+    if os.path.isfile(baseline_path):
+        with open(baseline_path, encoding="utf-8") as stream:
+            baseline = json.load(stream)
+        known = SecretsCollection.load_from_baseline(baseline)
+        configuration = {"plugins_used": baseline.get("plugins_used", []),
+                         "filters_used": baseline.get("filters_used", [])}
+    configuration = configuration or default_configuration()
+    configuration["plugins_used"] = [p for p in configuration["plugins_used"]
+                                     if p["name"] not in REPLACED_PLUGINS]
+    configuration["filters_used"] = [f for f in configuration.get("filters_used", [])
+                                     if f["path"] not in DROPPED_FILTERS]
+    for kind, patterns in (excludes or {}).items():
+        if patterns:
+            configuration["filters_used"].append(
+                {"path": EXCLUDE_FILTERS[kind], "pattern": list(patterns)})
+    if os.path.isfile(baseline_path):
+        # As detect-secrets-hook --baseline does: the baseline's own hashes are not secrets.
+        configuration["filters_used"].append(
+            {"path": "detect_secrets.filters.common.is_baseline_file",
+             "filename": os.path.basename(baseline_path)})
+    return configuration, known
+
+
+@contextlib.contextmanager
+def session(root: str, baseline_file: str | None = None,
+            excludes: dict[str, list[str]] | None = None) -> Iterator[SecretScanner]:
+    """A scanner with detect-secrets configured for this run only: the settings are
+    restored when the block ends, however it ends."""
+    configuration, known = _configuration(os.path.join(root, baseline_file or BASELINE_NAME),
+                                          excludes)
+    with transient_settings(configuration), contextlib.ExitStack() as cleanup:
+        # configure_filters always adds the defaults back; these two must stay off.
+        get_settings().disable_filters(*DROPPED_FILTERS)
+        yield SecretScanner(root, known, fast=fast_path_problem() is None, cleanup=cleanup)
 
 
 class SecretScanner:
-    def __init__(self, root: str, baseline_file: str | None = None,
-                 excludes: dict[str, list[str]] | None = None) -> None:
-        self.root = root
-        baseline_path = os.path.join(root, baseline_file or BASELINE_NAME)
-        self.known = SecretsCollection()
-        configuration = None
-        if os.path.isfile(baseline_path):
-            with open(baseline_path, encoding="utf-8") as stream:
-                baseline = json.load(stream)
-            self.known = SecretsCollection.load_from_baseline(baseline)
-            configuration = {"plugins_used": baseline.get("plugins_used", []),
-                             "filters_used": baseline.get("filters_used", [])}
-        configuration = configuration or default_configuration()
-        configuration["plugins_used"] = [p for p in configuration["plugins_used"]
-                                         if p["name"] not in REPLACED_PLUGINS]
-        configuration["filters_used"] = [f for f in configuration.get("filters_used", [])
-                                         if f["path"] not in DROPPED_FILTERS]
-        for kind, patterns in (excludes or {}).items():
-            if patterns:
-                configuration["filters_used"].append(
-                    {"path": EXCLUDE_FILTERS[kind], "pattern": list(patterns)})
-        if os.path.isfile(baseline_path):
-            # As detect-secrets-hook --baseline does: the baseline's own hashes are not secrets.
-            configuration["filters_used"].append(
-                {"path": "detect_secrets.filters.common.is_baseline_file",
-                 "filename": os.path.basename(baseline_path)})
-        self._original = get_settings().json()
-        configure_settings_from_baseline(configuration)
-        get_settings().disable_filters(*DROPPED_FILTERS)
-        get_plugins.cache_clear()
-        get_filters.cache_clear()
-        self.plugins = list(get_plugins())
-        self.probes = [(plugin, _probes(plugin)) for plugin in self.plugins]
-        self.encoding = locale.getpreferredencoding(False)
+    """Scans one file's bytes at a time, within a session()."""
 
-    def close(self) -> None:
-        configure_settings_from_baseline(self._original)
-        get_plugins.cache_clear()
-        get_filters.cache_clear()
+    def __init__(self, root: str, known: SecretsCollection, *, fast: bool,
+                 cleanup: contextlib.ExitStack) -> None:
+        self.root = root
+        self.known = known
+        self.fast = fast
+        self.encoding = locale.getpreferredencoding(False)
+        self.plugins = list(get_plugins())
+        self.probes = [probe_for(plugin) for plugin in self.plugins] if fast else []
+        self._cleanup = cleanup
+        self._folder: str | None = None  # where the public path writes files, once needed
 
     def relative(self, path: str) -> str:
         absolute = os.path.abspath(path)
@@ -153,7 +252,40 @@ class SecretScanner:
     def scan(self, path: str, data: bytes) -> list[PotentialSecret]:
         """New secrets in this file: what `detect-secrets scan` reports, minus the baseline."""
         filename = self.relative(path)
-        if ds_scan._is_filtered_out(required_filter_parameters=["filename"], filename=filename):
+        found = self._fast_scan(filename, data) if self.fast else \
+            self._public_scan(path, filename, data)
+        known = self.known[filename] if filename in self.known.files else set()
+        return [secret for secret in found if secret not in known]
+
+    # -- the public path --------------------------------------------------------------------
+
+    def _public_scan(self, path: str, filename: str, data: bytes) -> list[PotentialSecret]:
+        """detect-secrets' own scan_file, run from a folder where `filename` holds `data`,
+        so its file filters and transformers see the name `detect-secrets scan` would."""
+        if os.path.isabs(filename) or filename.split(os.sep)[0] == os.pardir:
+            # Outside the repository: only a named file on disk gets here; scan it in place.
+            return list(ds_scan.scan_file(path))
+        if self._folder is None:
+            import tempfile
+
+            self._folder = self._cleanup.enter_context(
+                tempfile.TemporaryDirectory(prefix="certwarden-secrets-"))
+        target = os.path.join(self._folder, filename)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as stream:
+            stream.write(data)
+        previous = os.getcwd()
+        os.chdir(self._folder)
+        try:
+            return list(ds_scan.scan_file(filename))
+        finally:
+            os.chdir(previous)
+            os.remove(target)
+
+    # -- the fast path ----------------------------------------------------------------------
+
+    def _fast_scan(self, filename: str, data: bytes) -> list[PotentialSecret]:
+        if _is_filtered_out(required_filter_parameters=["filename"], filename=filename):
             return []
         try:
             text = data.decode(self.encoding)
@@ -165,8 +297,7 @@ class SecretScanner:
             found = list(self._scan_lines(filename, lines))
             if found:
                 break
-        known = self.known[filename] if filename in self.known.files else set()
-        return [secret for secret in found if secret not in known]
+        return found
 
     def _candidates(self, lines: list[str]) -> dict[int, set[int]]:
         """Line index -> indexes of the plugins whose patterns can match that line.
@@ -182,17 +313,26 @@ class SecretScanner:
         for line in stripped[:-1]:
             starts.append(starts[-1] + len(line) + 1)
         candidates: dict[int, set[int]] = {}
-        for index, (_, probes) in enumerate(self.probes):
-            if probes is None:
+        for index, probe in enumerate(self.probes):
+            if probe is None:
                 for line_index in range(len(lines)):
                     candidates.setdefault(line_index, set()).add(index)
                 continue
-            if isinstance(self.plugins[index], keyword.KeywordDetector):
+            if probe.gates is not None:
                 folded = whole.casefold() if folded is None else folded
-                if not any(gate in folded for gate in KEYWORD_GATES):
-                    continue  # its case-insensitive alternation is slow on long texts
-            for probe in probes:
-                for match in probe.finditer(whole):
+                if not any(gate in folded for gate in probe.gates):
+                    continue
+                if len(folded) == len(whole) and "" not in probe.gates:
+                    # Folding kept every position: search only the lines holding a gate
+                    # (a match holds one, and gates are letters, never a line break).
+                    for line_index in _lines_holding(folded, probe.gates, starts):
+                        if any(p.search(stripped[line_index]) for p in probe.patterns):
+                            candidates.setdefault(line_index, set()).add(index)
+                    continue
+            for pattern in probe.patterns:
+                for match in pattern.finditer(whole):
+                    if probe.accepts is not None and not probe.accepts(match):
+                        continue
                     first = bisect.bisect_right(starts, match.start()) - 1
                     last = bisect.bisect_right(starts, max(match.end() - 1, match.start())) - 1
                     for line_index in range(first, last + 1):
@@ -208,17 +348,39 @@ class SecretScanner:
             line = lines[line_index].rstrip()
             plugins = [self.plugins[i] for i in sorted(candidates[line_index])]
             snippet = get_code_snippet(lines=lines, line_number=line_number)
-            if ds_scan._is_filtered_out(required_filter_parameters=["line"], filename=filename,
-                                        line=line, context=snippet):
+            if _is_filtered_out(required_filter_parameters=["line"], filename=filename,
+                                line=line, context=snippet):
                 continue
             for plugin in plugins:
-                for secret in ds_scan._scan_line(plugin=plugin, filename=filename, line=line,
-                                                 line_number=line_number, context=snippet):
-                    if not ds_scan._is_filtered_out(
+                for secret in _scan_line(plugin=plugin, filename=filename, line=line,
+                                         line_number=line_number, context=snippet):
+                    if not _is_filtered_out(
                             required_filter_parameters=["context"], filename=secret.filename,
                             secret=secret.secret_value, plugin=plugin, line=line,
                             context=snippet):
                         yield secret
+
+
+def _lines_holding(text: str, words: frozenset[str], starts: list[int]) -> set[int]:
+    """Indexes of the lines (starting at `starts`) where any of the words occurs."""
+    found = set()
+    for word in words:
+        at = text.find(word)
+        while at != -1:
+            found.add(bisect.bisect_right(starts, at) - 1)
+            at = text.find(word, at + len(word))
+    return found
+
+
+# The private functions, looked up when called: fast_path_problem() vouched for them.
+def _is_filtered_out(**kwargs: Any) -> bool:
+    function: Callable[..., bool] = ds_scan._is_filtered_out
+    return function(**kwargs)
+
+
+def _scan_line(**kwargs: Any) -> Iterator[PotentialSecret]:
+    function: Callable[..., Iterator[PotentialSecret]] = ds_scan._scan_line
+    return function(**kwargs)
 
 
 class _NamedText(io.StringIO):
