@@ -10,8 +10,9 @@ the commits of that side.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from certwarden.sources import GitError, IndexEntry, git
 
@@ -19,6 +20,27 @@ GITLINK, DELETED = "160000", "000000"
 
 
 ZERO_IDS = frozenset({"0" * 40, "0" * 64})
+
+
+@contextlib.contextmanager
+def published_objects(git_dir: str | None = None) -> Iterator[None]:
+    """Every git process started inside sees the objects as they are stored and sent:
+    refs/replace/* (pushed to a server, or fetched in CI) would otherwise show git an
+    innocent commit or blob wherever the real one is asked for. git_dir: the repository
+    for every git process, whatever its working folder (a hook gets a relative GIT_DIR)."""
+    wanted = {"GIT_NO_REPLACE_OBJECTS": "1"}
+    if git_dir is not None:
+        wanted["GIT_DIR"] = os.path.abspath(git_dir)
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def is_zero(object_id: str) -> bool:

@@ -250,13 +250,16 @@ def pre_receive(args: argparse.Namespace, *, stdin: bytes | None = None,
     except ValueError as exc:
         say(f"error: {exc}; push rejected")
         return EXIT_ERROR
-    from certwarden.revisions import is_zero
+    from certwarden.revisions import is_zero, published_objects
 
     if all(is_zero(update.new) for update in updates):
         return EXIT_OK  # only deletions: nothing new to judge
     bypass = requested_bypass(push_options(environ))
     try:
-        return _judge_and_answer(repo, updates, args, settings, bypass, environ, say, started)
+        # git gives its hooks GIT_DIR=., and the policy's files are read from elsewhere.
+        with published_objects(environ.get("GIT_DIR", repo)):
+            return _judge_and_answer(repo, updates, args, settings, bypass, environ, say,
+                                     started)
     except OutOfTime:  # the alarm fired after the judgement was over
         say("error: interrupted while answering; push rejected")
         return EXIT_REJECTED
