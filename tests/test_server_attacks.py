@@ -1,0 +1,135 @@
+"""Attacks on the server side: pushes built to land an unencrypted key or a non-compliant
+certificate past `certwarden pre-receive` (a real bare repository, real `git push`),
+`scan --range` or check-push, or to make them fail, hang or leak (docs/contract.md,
+server side). Keys are generated at test time; dates are explicit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from certwarden.cli import main
+from tests import gitserver, hookrepo, pki
+from tests.gitserver import commit, push, ref_of
+
+E, F = serialization.Encoding, serialization.PrivateFormat
+LATER = pki.NOW.replace(year=2099)
+
+
+def plain_key(slot: int = 60) -> bytes:
+    return pki.rsa_key(2048, slot).private_bytes(E.PEM, F.TraditionalOpenSSL,
+                                                 serialization.NoEncryption())
+
+
+def key_lines(key: bytes) -> list[str]:
+    return [line for line in key.decode().splitlines() if "-----" not in line]
+
+
+def good_certificate(slot: int = 60) -> bytes:
+    return pki.pem(pki.certificate(pki.Spec(not_after=LATER, key_slot=slot)))
+
+
+def git(repo: Path, *args: str, stdin: str | None = None) -> str:
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=repo, input=stdin, capture_output=True,
+                          text=True, check=True, env=hookrepo.git_env()).stdout.strip()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Path:
+    return gitserver.make_server(tmp_path / "server.git")
+
+
+@pytest.fixture
+def clone(server: Path, tmp_path: Path) -> Path:
+    """A clone whose main is on the server (one accepted push: a README)."""
+    repo = gitserver.clone(server, tmp_path / "clone")
+    commit(repo, {"README.md": b"# plant certificates\n"}, "start")
+    code, output = push(repo, "HEAD:main")
+    assert code == 0, output
+    return repo
+
+
+def assert_rejected(server: Path, output: str, code: int, expected: set[tuple[str, str]],
+                    before: str | None) -> None:
+    assert code != 0, output
+    assert expected <= gitserver.rejections(output), output
+    assert ref_of(server, "main") == before
+
+
+# -- replace objects: git's view of an object can be swapped for another --------------------
+
+def test_a_replace_ref_does_not_hide_a_pushed_commit(server: Path, clone: Path) -> None:
+    """refs/replace/<leak> -> an innocent commit, pushed first: git log and cat-file would
+    show the innocent commit wherever the leaking one is asked for."""
+    hookrepo.git(clone, "checkout", "-q", "-b", "innocent")
+    innocent = commit(clone, {"docs/a.md": b"fine\n"}, "innocent")
+    hookrepo.git(clone, "checkout", "-q", "main")
+    leak = commit(clone, {"leak.key": plain_key()}, "leak")
+    replace = f"refs/replace/{leak}"
+    hookrepo.git(clone, "update-ref", replace, innocent)
+    code, output = push(clone, f"{replace}:{replace}")
+    assert code == 0, output  # the replace ref itself holds nothing
+    before = ref_of(server, "main")
+    code, output = push(clone, "--no-verify", f"{leak}:refs/heads/main")
+    assert_rejected(server, output, code, {("leak.key", "key-unencrypted")}, before)
+    assert f"commit {leak[:12]}" in output
+
+
+def test_a_replace_ref_does_not_hide_a_pushed_blob(server: Path, clone: Path,
+                                                   tmp_path: Path) -> None:
+    key = tmp_path / "k"
+    key.write_bytes(plain_key())
+    blob = hookrepo.git(clone, "hash-object", "-w", str(key)).stdout.strip()
+    innocent = hookrepo.git(clone, "hash-object", "-w", "--stdin", check=False).stdout.strip()
+    replace = f"refs/replace/{blob}"
+    hookrepo.git(clone, "update-ref", replace, innocent)
+    code, output = push(clone, f"{replace}:{replace}")
+    assert code == 0, output
+    before = ref_of(server, "main")
+    commit(clone, {"deploy/prod.key": key.read_bytes()}, "leak")
+    code, output = push(clone, "HEAD:main")
+    assert_rejected(server, output, code, {("deploy/prod.key", "key-unencrypted")}, before)
+
+
+def test_scan_range_ignores_replace_refs(clone: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """In CI, a fetched refs/replace/* must not swap a pull request's commits either."""
+    base = gitserver.head(clone)
+    leak = commit(clone, {"leak.key": plain_key()}, "leak")
+    hookrepo.git(clone, "update-ref", f"refs/replace/{leak}", base)
+    monkeypatch.chdir(clone)
+    capsys.readouterr()
+    code = main(["scan", "--now", pki.NOW_ISO, "--range", f"{base}..{leak}", "--format", "json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert {(f["path"], f["rule"]) for f in document["findings"]} == {
+        (f"{leak}:leak.key", "key-unencrypted")}
+
+
+# -- what a blob holds is published, whatever its mode or size ------------------------------
+
+def test_a_key_past_max_file_bytes_is_found_on_the_server(server: Path, clone: Path) -> None:
+    """The rest of a large blob is read from the repository, not from the folder the
+    policy's files were copied to."""
+    commit(clone, {".certwarden.toml": b"max-file-bytes = 1024\n"}, "small files")
+    assert push(clone, "HEAD:main")[0] == 0
+    before = ref_of(server, "main")
+    filler = b"".join(b"line %04d of harmless text\n" % index for index in range(200))
+    commit(clone, {"data/big.txt": filler + plain_key()}, "a key after 5 KB")
+    code, output = push(clone, "HEAD:main")
+    assert_rejected(server, output, code, {("data/big.txt", "key-unencrypted")}, before)
+
+
+def test_the_rest_of_a_blob_that_cannot_be_read_is_an_error(tmp_path: Path) -> None:
+    """Past max-file-bytes, the rest is read with git; when git cannot, the file is not
+    passed as searched."""
+    from certwarden.sources import GitError, SourceFile, read_rest
+
+    source = SourceFile("big.txt", b"x" * 1024, 4096, blob="0" * 40)
+    with pytest.raises(GitError):
+        list(read_rest(source, root=str(tmp_path), window=1024, overlap=64))
