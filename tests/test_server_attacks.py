@@ -6,6 +6,7 @@ server side). Keys are generated at test time; dates are explicit."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,34 @@ def test_scan_range_ignores_replace_refs(clone: Path, capsys: pytest.CaptureFixt
 
 
 # -- what a blob holds is published, whatever its mode or size ------------------------------
+
+def test_a_symlink_whose_target_text_is_a_key_is_rejected(server: Path, clone: Path) -> None:
+    """A symlink's blob is its target text, and `ln -s "$(cat id_rsa)" x` makes that a key:
+    every clone receives it."""
+    before = ref_of(server, "main")
+    key = plain_key()
+    os.symlink(key.decode(), clone / "link")
+    hookrepo.git(clone, "add", "link")
+    commit(clone, {}, "a link")
+    code, output = push(clone, "HEAD:main")
+    assert_rejected(server, output, code, {("link", "key-unencrypted")}, before)
+    for line in key_lines(key):
+        assert line not in output
+
+
+def test_ordinary_symlinks_to_certificates_and_keys_land(server: Path, clone: Path) -> None:
+    encrypted = pki.rsa_key(2048, 61).private_bytes(
+        E.PEM, F.PKCS8, serialization.BestAvailableEncryption(b"attack-Test-pass1"))
+    gitserver.write(clone, {"pki/sensor1.crt": good_certificate(61), "pki/sensor1.key": encrypted})
+    os.symlink("sensor1.crt", clone / "pki" / "current.crt")
+    os.symlink("sensor1.key", clone / "pki" / "current.key")
+    os.symlink("/run/secrets/sensor1.pass", clone / "pki" / "sensor1.pass")  # not the secret
+    hookrepo.git(clone, "add", "pki")
+    landed = commit(clone, {}, "links to the current pair")
+    code, output = push(clone, "HEAD:main")
+    assert code == 0, output
+    assert ref_of(server, "main") == landed
+
 
 def test_a_key_past_max_file_bytes_is_found_on_the_server(server: Path, clone: Path) -> None:
     """The rest of a large blob is read from the repository, not from the folder the

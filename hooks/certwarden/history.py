@@ -72,6 +72,23 @@ def selected(group: Group, source: SourceFile) -> bool:
     return group.name != "certificates" or sniff.is_certificate_name(source.path)
 
 
+def published_text(source: SourceFile) -> SourceFile:
+    """A symlink's blob as the file it is in history: its target text, which every clone
+    receives (`ln -s "$(cat id_rsa)" x` makes that a key). In a working tree the groups
+    skip links, whose targets are judged as files of their own; a blob has no such target.
+    Only a link whose text may hold a key is judged as content: an ordinary target such
+    as `/run/secrets/sensor1.pass` is no passphrase, and the certificate rules keep
+    skipping links (they judge certificate files by name)."""
+    if not source.is_symlink:
+        return source
+    from certwarden.recognition.key_sniff import may_hold_private_key
+
+    if not may_hold_private_key(source.data):
+        return source
+    return SourceFile(source.path, source.data, source.size, error=source.error,
+                      blob=source.blob)
+
+
 def history_context(config: Config, now: datetime, reader: ObjectReader) -> RuleContext:
     return RuleContext(config, now, CommitTrees(reader, config.max_file_bytes))
 
@@ -144,9 +161,11 @@ def _judge_chunk(root: str, blobs: Sequence[IntroducedBlob], groups: Sequence[Gr
             if config.exclude and is_excluded(source.path, config):
                 continue
             progress.files_checked += 1
+            content = published_text(source)
             for group in file_groups:
-                if selected(group, source) and group.wants(source, context):
-                    found = check_one(group, source, context)
+                judged = source if group.name == "certificates" else content
+                if selected(group, judged) and group.wants(judged, context):
+                    found = check_one(group, judged, context)
                     if found:
                         name = label(blob.commit, blob.path, abbrev)
                         findings.extend(relabel(finding, name) for finding in found)
