@@ -162,3 +162,54 @@ def test_the_rest_of_a_blob_that_cannot_be_read_is_an_error(tmp_path: Path) -> N
     source = SourceFile("big.txt", b"x" * 1024, 4096, blob="0" * 40)
     with pytest.raises(GitError):
         list(read_rest(source, root=str(tmp_path), window=1024, overlap=64))
+
+
+# -- the policy on the default branch: never a way to close or open the server -------------
+
+def test_a_pyproject_whose_tool_is_not_a_table_falls_back_to_the_defaults(
+        server: Path, clone: Path) -> None:
+    commit(clone, {"pyproject.toml": b'tool = 1  # certwarden\n'}, "odd pyproject")
+    assert push(clone, "HEAD:main")[0] == 0
+    commit(clone, {"a.key": plain_key()}, "a key")
+    code, output = push(clone, "HEAD:main")
+    assert code == 1, output
+    assert "cannot be used" in output and "internal error" not in output
+    assert ("a.key", "key-unencrypted") in gitserver.rejections(output)
+    hookrepo.git(clone, "reset", "-q", "--hard", "HEAD~1")
+    commit(clone, {"pyproject.toml": b'[project]\nname = "plant"\n'}, "repair")
+    code, output = push(clone, "HEAD:main")
+    assert code == 0, output
+
+
+@pytest.mark.parametrize("setting", [
+    'chain = "{outside}"', 'crl-files = ["{outside}"]', 'chain = "../../{name}"',
+    'crl-files = ["/proc/self/fd/1"]'])
+def test_policy_files_outside_the_repository_are_never_read(
+        server: Path, clone: Path, tmp_path: Path, setting: str) -> None:
+    """A policy that landed on the default branch names files of the server (a pipe that
+    never ends, another repository's secrets): the hook reads none of them."""
+    outside = tmp_path / "outside.pem"
+    outside.write_bytes(b"not a chain\n")
+    policy = setting.format(outside=outside, name=outside.name)
+    commit(clone, {".certwarden.toml": policy.encode() + b"\n"}, "policy")
+    assert push(clone, "HEAD:main")[0] == 0
+    landed = commit(clone, {"pki/sensor1.crt": good_certificate(62)}, "a compliant certificate")
+    code, output = push(clone, "HEAD:main")
+    assert code == 0, output
+    assert "outside the repository" in output and "judged by the defaults" in output
+    assert "cert-chain" not in output and "cert-crl-unreachable" not in output
+    assert ref_of(server, "main") == landed
+
+
+def test_an_admin_policy_may_name_files_anywhere(server: Path, clone: Path,
+                                                 tmp_path: Path) -> None:
+    chain = tmp_path / "admin" / "ca" / "chain.pem"
+    chain.parent.mkdir(parents=True)
+    chain.write_bytes(b"not a chain\n")
+    policy = tmp_path / "admin" / "certwarden.toml"
+    policy.write_text(f'chain = "{chain}"\n')
+    hookrepo.git(server, "config", "certwarden.config", str(policy))
+    commit(clone, {"pki/sensor1.crt": good_certificate(62)}, "a certificate")
+    code, output = push(clone, "HEAD:main")
+    assert code == 1
+    assert ("pki/sensor1.crt", "cert-chain") in gitserver.rejections(output)

@@ -60,6 +60,14 @@ def _with_overrides(table: Mapping[str, object], notes: list[str]) -> dict[str, 
     return merged
 
 
+def _tool_table(document: Mapping[str, object], where: str) -> object:
+    """[tool.certwarden] of a pyproject.toml document (None when absent)."""
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{where}: [tool] must be a table")
+    return tool.get("certwarden")
+
+
 def from_admin_file(path: str) -> ServerPolicy:
     """The administrator's file; paths in it are relative to its folder. Errors are the
     administrator's to fix: they reject the push (exit 2), never fall back."""
@@ -68,8 +76,12 @@ def from_admin_file(path: str) -> ServerPolicy:
             document = _parse_toml(stream.read(), path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    table = document.get("tool", {}).get("certwarden", {}) if \
-        os.path.basename(path) == "pyproject.toml" else document
+    table: Mapping[str, object] = document
+    if os.path.basename(path) == "pyproject.toml":
+        found = _tool_table(document, path)
+        if found is not None and not isinstance(found, dict):
+            raise ConfigError(f"{path}: [tool.certwarden] must be a table")
+        table = found or {}
     notes: list[str] = []
     config = config_from_mapping(_with_overrides(table, notes),
                                  root=os.path.dirname(os.path.abspath(path)), source=path)
@@ -99,8 +111,8 @@ def _table_from_branch(reader: ObjectReader, commit: str) -> tuple[Mapping[str, 
     pyproject = reader.blob(f"{commit}:pyproject.toml", max_bytes=MAX_POLICY_FILE_BYTES)
     pyproject_table = None
     if pyproject is not None and b"certwarden" in pyproject:
-        pyproject_table = _parse_toml(pyproject, "pyproject.toml").get("tool", {}).get(
-            "certwarden")
+        pyproject_table = _tool_table(_parse_toml(pyproject, "pyproject.toml"),
+                                      "pyproject.toml")
     if dedicated is not None:
         if pyproject_table is not None:
             raise ConfigError("both .certwarden.toml and [tool.certwarden] in pyproject.toml "
@@ -113,11 +125,28 @@ def _table_from_branch(reader: ObjectReader, commit: str) -> tuple[Mapping[str, 
     return {}, "defaults"
 
 
+def _policy_files(config: Config) -> list[tuple[str, str]]:
+    """(config key, path) of each file the policy names."""
+    return [("chain", config.chain or ""),
+            *(("crl-files", name) for name in config.crl_files),
+            ("baseline", config.baseline or ".certwarden-baseline.json"),
+            ("secrets-baseline", config.secrets_baseline or ".secrets.baseline")]
+
+
+def _inside_repository(config: Config) -> None:
+    """The default branch's policy names files of that branch, never of the server: a
+    pushed policy could otherwise have the hook read the server's files (another
+    repository's secrets, /proc/self/fd/1: a pipe that never ends, and every later push
+    would time out)."""
+    for key, name in _policy_files(config):
+        if name and _safe_relative(name) is None:
+            raise ConfigError(f"{key}: {name!r} is outside the repository (on the server, "
+                              "the policy's files are read from the default branch)")
+
+
 def _copy_policy_files(reader: ObjectReader, commit: str, config: Config) -> None:
     """The files the policy names, as the default branch holds them, under its root."""
-    wanted = [config.chain, *config.crl_files, config.baseline or ".certwarden-baseline.json",
-              config.secrets_baseline or ".secrets.baseline"]
-    for name in wanted:
+    for _, name in _policy_files(config):
         relative = _safe_relative(name) if name else None
         if relative is None:
             continue
@@ -148,6 +177,7 @@ def from_default_branch(repo: str, reader: ObjectReader, workdir: str) -> Server
         table, name = _table_from_branch(reader, commit)
         config = config_from_mapping(_with_overrides(table, notes), root=workdir,
                                      source=f"{name} on {where}")
+        _inside_repository(config)
         origin = f"{name} on {where}" if name != "defaults" else \
             f"the defaults ({where} has no certwarden configuration)"
     except ConfigError as exc:
