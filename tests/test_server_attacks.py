@@ -213,3 +213,16 @@ def test_an_admin_policy_may_name_files_anywhere(server: Path, clone: Path,
     code, output = push(clone, "HEAD:main")
     assert code == 1
     assert ("pki/sensor1.crt", "cert-chain") in gitserver.rejections(output)
+
+
+# -- size of the push ------------------------------------------------------------------------
+
+def test_revisions_beyond_the_command_line_limit(clone: Path) -> None:
+    """A mirror push of tens of thousands of refs: git log reads the revisions on stdin
+    rather than failing on the length of its command line (E2BIG)."""
+    from certwarden.revisions import introduced_blobs
+
+    leak = commit(clone, {"leak.key": plain_key()}, "leak")
+    blobs, commits = introduced_blobs(str(clone), [leak] * 60_000 + ["--not", "HEAD~1"])
+    assert commits == [leak]
+    assert [(blob.commit, blob.path) for blob in blobs] == [(leak, "leak.key")]

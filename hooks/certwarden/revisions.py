@@ -80,12 +80,17 @@ def introduced_blobs(root: str, revisions: Sequence[str]) -> tuple[list[Introduc
     """(every blob introduced by the commits `git log REVISIONS` walks, once per blob and
     path, oldest first; every commit walked, oldest first).
 
-    REVISIONS are git log's: ["A..B"], or [new1, new2, "--not", "--all"] for a push.
+    REVISIONS are git log's: ["A..B"], or [new1, new2, "--not", "--all"] for a push. The
+    revisions before the first option are given on stdin: a push of tens of thousands of
+    refs does not fit on a command line.
     """
+    count = next((i for i, name in enumerate(revisions) if name.startswith("-")),
+                 len(revisions))
     output = git(root, "log", "--reverse", "--raw", "-z",
                  "--no-abbrev", "--no-renames", "--no-ext-diff", "--no-color", "--no-notes",
-                 "--no-show-signature", "--no-textconv", "-c", "--root", "--source",
-                 "--format=%x01%H %S", *revisions, "--")
+                 "--no-show-signature", "--no-textconv", "-c", "--root",
+                 "--source", "--format=%x01%H %S", "--stdin", *revisions[count:], "--",
+                 stdin="".join(f"{name}\n" for name in revisions[:count]).encode())
     return parse_log(output)
 
 
