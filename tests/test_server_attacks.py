@@ -226,3 +226,36 @@ def test_revisions_beyond_the_command_line_limit(clone: Path) -> None:
     blobs, commits = introduced_blobs(str(clone), [leak] * 60_000 + ["--not", "HEAD~1"])
     assert commits == [leak]
     assert [(blob.commit, blob.path) for blob in blobs] == [(leak, "leak.key")]
+
+
+def test_workers_are_stopped_when_time_runs_out() -> None:
+    """A forked worker past the deadline keeps the hook's stderr open, and git waits for
+    it before it answers the pusher: the workers end with the parent's judgement."""
+    import time
+
+    from certwarden import parallel
+    from certwarden.history import OutOfTime
+
+    if parallel.worker_count(4 * parallel.MIN_FILES_PER_WORKER) < 2:
+        pytest.skip("one core: no worker to stop")
+    parent = os.getpid()
+    children: list[int] = []
+    read_end, write_end = os.pipe()
+
+    def work(chunk: object) -> int:
+        if os.getpid() == parent:
+            os.close(write_end)
+            children.extend(int(pid) for pid in os.read(read_end, 4096).split())
+            raise OutOfTime
+        os.write(write_end, f"{os.getpid()} ".encode())
+        os.close(write_end)
+        time.sleep(60)
+        return 0
+
+    with pytest.raises(OutOfTime):
+        parallel.map_chunks(work, list(range(4 * parallel.MIN_FILES_PER_WORKER)))
+    os.close(read_end)
+    assert children
+    for pid in children:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # already reaped: it was stopped and waited for
