@@ -215,6 +215,71 @@ def test_an_admin_policy_may_name_files_anywhere(server: Path, clone: Path,
     assert ("pki/sensor1.crt", "cert-chain") in gitserver.rejections(output)
 
 
+# -- commit and tag objects: their text is published with them ------------------------------
+
+def test_a_key_in_a_commit_message_is_rejected(server: Path, clone: Path) -> None:
+    before = ref_of(server, "main")
+    key = plain_key()
+    hookrepo.git(clone, "commit", "-q", "--allow-empty", "--no-verify", "-m",
+                 "deploy the sensor\n\n" + key.decode())
+    leak = gitserver.head(clone)
+    code, output = push(clone, "HEAD:main")
+    assert_rejected(server, output, code, {("(commit message)", "key-unencrypted")}, before)
+    assert f"commit {leak[:12]} (refs/heads/main): (commit message)" in output
+    for line in key_lines(key):
+        assert line not in output
+
+
+def test_a_key_in_an_annotated_tag_message_is_rejected(server: Path, clone: Path) -> None:
+    key = plain_key()
+    hookrepo.git(clone, "tag", "-a", "v1", "-m", "release\n\n" + key.decode())
+    tag = hookrepo.git(clone, "rev-parse", "v1").stdout.strip()
+    code, output = push(clone, "v1")  # the commit is on the server already
+    assert code == 1, output
+    assert ("(tag message)", "key-unencrypted") in gitserver.rejections(output)
+    assert f"object {tag[:12]} (refs/tags/v1): (tag message)" in output
+    assert ref_of(server, "refs/tags/v1") is None
+    hookrepo.git(clone, "tag", "-a", "v1-outer", "-m", "a tag of that tag", "v1")
+    code, output = push(clone, "v1-outer")  # the inner tag comes with it
+    assert code == 1, output
+    assert ("(tag message)", "key-unencrypted") in gitserver.rejections(output)
+
+
+def test_ordinary_messages_and_signatures_land(server: Path, clone: Path,
+                                               tmp_path: Path) -> None:
+    signing = tmp_path / "signing"
+    import subprocess
+
+    if subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(signing)],
+                      capture_output=True).returncode:
+        pytest.skip("ssh-keygen is not available")
+    hookrepo.git(clone, "-c", "gpg.format=ssh", "-c", f"user.signingkey={signing}", "commit",
+                 "-q", "-S", "--allow-empty", "--no-verify", "-m",
+                 "rotate the sensor certificate\n\nThe old private key was revoked; see "
+                 "-----BEGIN PRIVATE KEY----- in the runbook.")
+    hookrepo.git(clone, "-c", "gpg.format=ssh", "-c", f"user.signingkey={signing}", "tag",
+                 "-s", "v2", "-m", "a signed release")
+    landed = gitserver.head(clone)
+    code, output = push(clone, "HEAD:main", "v2")
+    assert code == 0, output
+    assert ref_of(server, "main") == landed
+
+
+def test_scan_range_judges_commit_messages(clone: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    base = gitserver.head(clone)
+    hookrepo.git(clone, "commit", "-q", "--allow-empty", "--no-verify", "-m",
+                 "oops\n\n" + plain_key().decode())
+    leak = gitserver.head(clone)
+    monkeypatch.chdir(clone)
+    capsys.readouterr()
+    code = main(["scan", "--now", pki.NOW_ISO, "--since", base, "--format", "json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert {(f["path"], f["rule"]) for f in document["findings"]} == {
+        (f"{leak}:(commit message)", "key-unencrypted")}
+
+
 # -- size of the push ------------------------------------------------------------------------
 
 def test_revisions_beyond_the_command_line_limit(clone: Path) -> None:

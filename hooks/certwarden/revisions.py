@@ -126,13 +126,14 @@ def parse_log(output: bytes) -> tuple[list[IntroducedBlob], list[str]]:
     return list(seen.values()), commits
 
 
-def object_types(root: str, names: Sequence[str]) -> dict[str, str]:
-    """name -> object type ("commit", "tag", "tree", "blob") after peeling tags, for each
-    name git knows; one `git cat-file --batch-check` for all of them."""
+def object_types(root: str, names: Sequence[str], *, peel: bool = True) -> dict[str, str]:
+    """name -> object type ("commit", "tag", "tree", "blob"), after peeling tags unless
+    peel is False, for each name git knows; one `git cat-file --batch-check` for all."""
     if not names:
         return {}
+    suffix = "^{}" if peel else ""
     output = git(root, "cat-file", "--batch-check=%(objecttype)",
-                 stdin=b"".join(f"{name}^{{}}\n".encode() for name in names))
+                 stdin=b"".join(f"{name}{suffix}\n".encode() for name in names))
     types = {}
     for name, line in zip(names, output.decode("ascii", "replace").splitlines(), strict=False):
         if not line.endswith(" missing") and " " not in line:

@@ -188,11 +188,21 @@ def judge_push(repo: str, updates: Sequence[RefUpdate], *, policy: ServerPolicy,
             blobs.append(IntroducedBlob(new, refs_of[new][0], "100644", f"{new}^{{}}", new))
     for blob in blobs:
         judgement.refs_of_commit.setdefault(blob.commit[:ABBREV], refs_of.get(blob.source, []))
+    tags: list[str] = []  # annotated tags pushed, and the tags they tag
+    pushed_types = object_types(repo, list(refs_of), peel=False)
+    for new in (new for new, kind in pushed_types.items() if kind == "tag"):
+        for tag in history.tag_chain(reader, new):
+            judgement.other_objects.add(tag[:ABBREV])
+            judgement.refs_of_commit.setdefault(tag[:ABBREV], refs_of[new])
+            tags.append(tag)
     names = list(group_names) if group_names else history.default_group_names(config)
     groups = load_all(names)
-    history.judge_blobs(repo, blobs, groups=groups,
-                        context=history.history_context(config, now, reader), abbrev=ABBREV,
+    context = history.history_context(config, now, reader)
+    history.judge_blobs(repo, blobs, groups=groups, context=context, abbrev=ABBREV,
                         progress=judgement.progress, deadline=deadline)
+    history.judge_object_texts(repo, history.object_texts(judgement.commits, tags),
+                               groups=groups, context=context, abbrev=ABBREV,
+                               progress=judgement.progress, deadline=deadline)
     branches = [u.new for u in created
                 if u.ref.startswith("refs/heads/") and types[u.new] == "commit"]
     for update in created:
