@@ -324,3 +324,18 @@ def test_workers_are_stopped_when_time_runs_out() -> None:
     for pid in children:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # already reaped: it was stopped and waited for
+
+
+def test_scan_range_with_an_empty_side_is_a_usage_error(
+        clone: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--range "$BASE..$HEAD"` with BASE unset in CI: git would read `..HEAD` as
+    HEAD..HEAD, judge nothing and pass."""
+    head = gitserver.head(clone)
+    commit(clone, {"leak.key": plain_key()}, "leak")  # what the range was meant to judge
+    monkeypatch.chdir(clone)
+    for text in (f"..{head}", "..", f"...{head}"):
+        capsys.readouterr()
+        assert main(["scan", "--range", text]) == 2, text
+        assert "the base (before ..) is empty" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["scan", "--now", pki.NOW_ISO, "--range", f"{head}.."]) == 1  # A..HEAD

@@ -168,8 +168,13 @@ def range_walk(text: str) -> tuple[list[str], list[str]]:
     check_revision(text)
     if ".." not in text:
         raise GitError(f"--range {text!r}: expected A..B (the commits of B that A lacks)")
-    tip = text.rsplit("..", 1)[1].lstrip(".") or "HEAD"
-    return [text], [tip]
+    base, _, tip = text.partition("..")
+    if not base:
+        # git reads an empty side as HEAD: `--range "$BASE..$HEAD"` with BASE unset in CI
+        # would be HEAD..HEAD, judge nothing and pass.
+        raise GitError(f"--range {text!r}: the base (before ..) is empty: name a commit "
+                       "(is a CI variable unset?)")
+    return [text], [tip.lstrip(".") or "HEAD"]
 
 
 def pushed_walk(environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
