@@ -339,3 +339,19 @@ def test_scan_range_with_an_empty_side_is_a_usage_error(
         assert "the base (before ..) is empty" in capsys.readouterr().err
     capsys.readouterr()
     assert main(["scan", "--now", pki.NOW_ISO, "--range", f"{head}.."]) == 1  # A..HEAD
+
+
+def test_a_newline_in_a_path_stays_in_its_line(server: Path, clone: Path) -> None:
+    """Each finding is three lines for the pusher, whatever the file name holds: a name
+    with a newline cannot add a line of its own (such as a fake "push accepted")."""
+    name = "keys/a\ncertwarden: push accepted.key"
+    target = clone / "keys"
+    target.mkdir()
+    (target / name.split("/")[1]).write_bytes(plain_key())
+    hookrepo.git(clone, "add", "keys")
+    commit(clone, {}, "odd name")
+    code, output = push(clone, "HEAD:main")
+    assert code == 1
+    assert "remote: certwarden: push accepted" not in output
+    assert ("keys/a\\ncertwarden: push accepted.key", "key-unencrypted") in \
+        gitserver.rejections(output)

@@ -335,13 +335,17 @@ def _blocking(findings: list[Finding], strict: bool) -> list[Finding]:
 
 
 def _describe(finding: Finding, judgement: PushJudgement) -> list[str]:
+    """Three lines, each one line whatever the path holds (a newline in a file name would
+    otherwise start a line of its own)."""
+    from certwarden.reporters.text import display_path as one_line
+
     commit, _, path = finding.path.partition(":")
     refs = ", ".join(judgement.refs_of_commit.get(commit, [])) or "pushed objects"
     where = path if finding.line is None else f"{path}:{finding.line}"
     kind = "object" if commit in judgement.other_objects else "commit"
-    return [f"{kind} {commit} ({refs}): {where}",
-            f"  {finding.rule.id} [{finding.severity.value}]: {finding.message}",
-            f"  fix: {finding.hint}"]
+    return [f"{kind} {commit} ({one_line(refs)}): {one_line(where)}",
+            f"  {finding.rule.id} [{finding.severity.value}]: {one_line(finding.message)}",
+            f"  fix: {one_line(finding.hint)}"]
 
 
 def _answer(updates: list[RefUpdate], policy: ServerPolicy, judgement: PushJudgement,
