@@ -355,3 +355,14 @@ def test_a_newline_in_a_path_stays_in_its_line(server: Path, clone: Path) -> Non
     assert "remote: certwarden: push accepted" not in output
     assert ("keys/a\\ncertwarden: push accepted.key", "key-unencrypted") in \
         gitserver.rejections(output)
+
+
+@pytest.mark.parametrize("budget", ["inf", "1e400", "nan"])
+def test_a_time_budget_that_is_not_a_number_of_seconds_is_named(
+        server: Path, clone: Path, budget: str) -> None:
+    hookrepo.git(server, "config", "certwarden.timeBudget", budget)
+    commit(clone, {"docs/a.md": b"fine\n"}, "docs")
+    code, output = push(clone, "HEAD:main")
+    assert code != 0
+    assert "internal error" not in output
+    assert "time budget: expected seconds" in output or "certwarden.timeBudget" in output

@@ -18,6 +18,7 @@ goes on the network (docs/contract.md, server side).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -82,6 +83,8 @@ class Settings:
             except ValueError:
                 raise ValueError("git config certwarden.timeBudget: expected seconds, got "
                                  f"{git_config['certwarden.timebudget']!r}") from None
+        if budget is not None and not math.isfinite(budget):  # setitimer takes no inf
+            raise ValueError(f"time budget: expected seconds, got {budget}")
         self.time_budget = DEFAULT_TIME_BUDGET if budget is None else max(budget, 0.0)
         on_timeout = args.on_timeout or git_config.get("certwarden.ontimeout", "reject")
         if on_timeout not in ("reject", "accept"):
