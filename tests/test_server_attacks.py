@@ -366,3 +366,28 @@ def test_a_time_budget_that_is_not_a_number_of_seconds_is_named(
     assert code != 0
     assert "internal error" not in output
     assert "time budget: expected seconds" in output or "certwarden.timeBudget" in output
+
+
+def test_a_push_accepted_unjudged_needs_its_audit_log_entry(server: Path, clone: Path,
+                                                            tmp_path: Path) -> None:
+    """on-timeout accept lands a push unjudged, "logged": not when the log cannot be
+    written (as for a bypass). A clean push asking for a bypass still lands."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the log's folder should be\n")
+    hookrepo.git(server, "config", "certwarden.auditLog", str(blocked / "audit.log"))
+    hookrepo.git(server, "config", "certwarden.onTimeout", "accept")
+    hookrepo.git(server, "config", "certwarden.timeBudget", "0")
+    before = ref_of(server, "main")
+    commit(clone, {"docs/a.md": b"fine\n"}, "docs")
+    code, output = push(clone, "HEAD:main")
+    assert code != 0, output
+    assert "cannot write the audit log" in output and "accepted unjudged only with" in output
+    assert ref_of(server, "main") == before
+
+    hookrepo.git(server, "config", "--unset", "certwarden.timeBudget")
+    hookrepo.git(server, "config", "certwarden.allowBypass", "true")
+    hookrepo.git(server, "config", "receive.advertisePushOptions", "true")
+    code, output = push(clone, "-o", "certwarden.bypass=just in case", "HEAD:main")
+    assert code == 0, output
+    assert "cannot write the audit log" in output
+    assert "no bypass without" not in output  # nothing needed bypassing

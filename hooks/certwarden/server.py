@@ -416,6 +416,7 @@ def _bypassed(settings: Settings, bypass: str | None, updates: list[RefUpdate],
         return False
     if not _log(settings, "bypass", updates, bypass, environ, blocking, say,
                 complete=judgement.complete if judgement else False):
+        say("no bypass without its entry in the audit log")
         return False
     say(f"BYPASS by {pusher(environ)}: {bypass!r}; logged to {settings.audit_log}")
     for finding in blocking:
@@ -437,7 +438,11 @@ def _answer_unjudged(updates: list[RefUpdate], settings: Settings, bypass: str |
     if _bypassed(settings, bypass, updates, environ, blocking, judgement, say):
         return EXIT_OK
     if not blocking and settings.on_timeout == "accept":
-        _log(settings, "timeout-accepted", updates, "", environ, [], say, complete=False)
+        if not _log(settings, "timeout-accepted", updates, "", environ, [], say,
+                    complete=False):
+            say("push rejected: a push is accepted unjudged only with its entry in the "
+                "audit log; nothing was stored")
+            return EXIT_REJECTED
         say("push accepted without a full judgement: this server is set to accept on timeout "
             "(certwarden.onTimeout = accept); logged")
         return EXIT_OK
@@ -474,7 +479,6 @@ def _log(settings: Settings, event: str, updates: list[RefUpdate], reason: str,
         with open(settings.audit_log, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(entry, sort_keys=True) + "\n")
     except OSError as exc:
-        say(f"cannot write the audit log {settings.audit_log} ({exc.strerror}): "
-            "not accepted without it")
+        say(f"cannot write the audit log {settings.audit_log} ({exc.strerror})")
         return False
     return True
