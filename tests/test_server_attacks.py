@@ -391,3 +391,55 @@ def test_a_push_accepted_unjudged_needs_its_audit_log_entry(server: Path, clone:
     assert code == 0, output
     assert "cannot write the audit log" in output
     assert "no bypass without" not in output  # nothing needed bypassing
+
+
+# -- attacks the hook already withstood: kept so that they stay withstood -------------------
+
+def test_notes_octopus_merges_and_renames_are_judged(server: Path, clone: Path) -> None:
+    before = ref_of(server, "main")
+    hookrepo.git(clone, "notes", "add", "-m", plain_key().decode(), "HEAD")
+    code, output = push(clone, "refs/notes/commits")
+    assert code == 1 and "(refs/notes/commits)" in output
+    assert any(rule == "key-unencrypted" for _, rule in gitserver.rejections(output))
+
+    for branch in ("a", "b", "c"):
+        hookrepo.git(clone, "checkout", "-q", "-b", branch, "main")
+        commit(clone, {f"{branch}.md": b"x\n"}, branch)
+    hookrepo.git(clone, "checkout", "-q", "main")
+    hookrepo.git(clone, "merge", "-q", "--no-ff", "--no-commit", "a", "b", "c")
+    gitserver.write(clone, {"merge/evil.pem": plain_key(63)})  # only in the octopus merge
+    hookrepo.git(clone, "add", "merge/evil.pem")
+    hookrepo.git(clone, "commit", "-q", "--no-verify", "-m", "octopus")
+    code, output = push(clone, "HEAD:main")
+    assert_rejected(server, output, code, {("merge/evil.pem", "key-unencrypted")}, before)
+
+    hookrepo.git(clone, "reset", "-q", "--hard", before)
+    expired = pki.pem(pki.certificate(pki.Spec(not_before=pki.NOW.replace(year=2020),
+                                               not_after=pki.NOW.replace(year=2021))))
+    commit(clone, {"docs/notes.txt": expired}, "an example in the docs")  # not by name
+    assert push(clone, "HEAD:main")[0] == 0
+    before = ref_of(server, "main")
+    hookrepo.git(clone, "mv", "docs/notes.txt", "docs/sensor1.crt")
+    commit(clone, {}, "the same blob, now a certificate file")
+    code, output = push(clone, "HEAD:main")
+    assert_rejected(server, output, code, {("docs/sensor1.crt", "cert-expired")}, before)
+
+
+def test_a_shallow_clone_pushing_is_judged_at_its_boundary(server: Path, clone: Path,
+                                                           tmp_path: Path) -> None:
+    """The boundary commit of a shallow push has no parent on the server: all of its tree
+    is new there."""
+    hookrepo.git(server, "config", "receive.shallowUpdate", "true")
+    upstream = tmp_path / "upstream"
+    upstream.mkdir()
+    hookrepo.git(upstream, "init", "-q", "-b", "main")
+    commit(upstream, {"README.md": b"other project\n"}, "one")
+    commit(upstream, {"old.key": plain_key(64)}, "a key")
+    commit(upstream, {"docs/x.md": b"x\n"}, "three")
+    shallow = tmp_path / "shallow"
+    hookrepo.git(tmp_path, "clone", "-q", "--depth", "2", f"file://{upstream}", str(shallow))
+    hookrepo.git(shallow, "remote", "add", "server", str(server))
+    result = hookrepo.git(shallow, "push", "server", "HEAD:refs/heads/imported", check=False)
+    assert result.returncode != 0
+    assert ("old.key", "key-unencrypted") in gitserver.rejections(result.stderr)
+    assert ref_of(server, "refs/heads/imported") is None
