@@ -215,6 +215,48 @@ def test_an_admin_policy_may_name_files_anywhere(server: Path, clone: Path,
     assert ("pki/sensor1.crt", "cert-chain") in gitserver.rejections(output)
 
 
+def test_policy_files_behind_symlinks_are_followed_inside_the_repository(
+        server: Path, clone: Path) -> None:
+    """A linked .certwarden.toml and a `current.pem` link to a dated chain work on the
+    developer's machine; the server reads them as a checkout would, not as link text
+    (which made the policy unusable, and compliant pushes were judged by the defaults)."""
+    root_key, issuing_key = pki.rsa_key(2048, 20), pki.rsa_key(2048, 21)
+    root = pki.certificate(pki.Spec(cn="Plant Root CA", ca=True, crl_urls=None, key_slot=20))
+    issuing = pki.certificate(pki.Spec(cn="Plant Issuing CA", ca=True, crl_urls=None,
+                                       key_slot=21), issuer=(root, root_key))
+    gitserver.write(clone, {
+        "config/certwarden.toml": b'chain = "pki/ca/current.pem"\nexclude = ["fixtures/*"]\n',
+        "pki/ca/2026/chain.pem": pki.pem(issuing) + pki.pem(root)})
+    os.symlink("config/certwarden.toml", clone / ".certwarden.toml")
+    os.symlink("2026", clone / "pki" / "ca" / "current")
+    os.symlink("current/chain.pem", clone / "pki" / "ca" / "current.pem")  # two links
+    hookrepo.git(clone, "add", "-A")
+    commit(clone, {}, "the policy, through links")
+    assert push(clone, "HEAD:main")[0] == 0
+    leaf = pki.certificate(pki.Spec(key_slot=26, not_after=LATER), issuer=(issuing, issuing_key))
+    landed = commit(clone, {"pki/sensor1.crt": pki.pem(leaf), "fixtures/test.key": plain_key()},
+                    "a certificate of the chain, and an excluded fixture")
+    code, output = push(clone, "HEAD:main")
+    assert code == 0, output
+    assert ".certwarden.toml on refs/heads/main" in output
+    assert ref_of(server, "main") == landed
+    commit(clone, {"pki/sensor2.crt": good_certificate(65)}, "self-signed: not of the chain")
+    code, output = push(clone, "HEAD:main")
+    assert code == 1
+    assert ("pki/sensor2.crt", "cert-chain") in gitserver.rejections(output)
+
+
+def test_a_policy_linked_out_of_the_repository_is_unusable(server: Path, clone: Path) -> None:
+    os.symlink("/etc/passwd", clone / ".certwarden.toml")
+    hookrepo.git(clone, "add", ".certwarden.toml")
+    commit(clone, {}, "a link out")
+    assert push(clone, "HEAD:main")[0] == 0
+    commit(clone, {"a.key": plain_key()}, "a key")
+    code, output = push(clone, "HEAD:main")
+    assert code == 1
+    assert "a link to no file of the repository" in output and "judged by the defaults" in output
+
+
 # -- commit and tag objects: their text is published with them ------------------------------
 
 def test_a_key_in_a_commit_message_is_rejected(server: Path, clone: Path) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 SERVER_OVERRIDES: dict[str, object] = {"crl-fetch": False}  # no network from the hook
 MAX_POLICY_FILE_BYTES = 16 * 1024 * 1024
+MAX_SYMLINKS = 8  # links followed to reach one policy file
 
 
 class ServerPolicy:
@@ -104,11 +105,48 @@ def _safe_relative(path: str) -> str | None:
     return normal
 
 
+def _resolved(reader: ObjectReader, commit: str, path: str) -> str | None:
+    """The path of the file `path` names in the commit's tree, its symlinks followed as a
+    checkout would follow them (a `current.pem` link to a dated chain, a linked
+    .certwarden.toml), or None: missing, a folder, or a link out of the repository."""
+    parts, links = path.split("/"), 0
+    resolved: list[str] = []
+    while parts:
+        part = parts.pop(0)
+        folder = "/".join(resolved)
+        mode = reader.tree_modes(f"{commit}:{folder}" if folder else
+                                 f"{commit}^{{tree}}").get(part)
+        if mode is None:
+            return None
+        if mode != "120000":
+            resolved.append(part)
+            continue
+        links += 1
+        target = reader.blob(f"{commit}:{posixpath.join(folder, part)}", max_bytes=4096)
+        if links > MAX_SYMLINKS or not target:
+            return None
+        inside = _safe_relative(posixpath.join(
+            folder, target.decode("utf-8", "surrogateescape"), *parts))
+        if inside is None:
+            return None
+        parts, resolved = inside.split("/"), []
+    return "/".join(resolved) or None
+
+
+def _policy_blob(reader: ObjectReader, commit: str, path: str) -> bytes | None:
+    relative = _resolved(reader, commit, path)
+    return None if relative is None else reader.blob(f"{commit}:{relative}",
+                                                      max_bytes=MAX_POLICY_FILE_BYTES)
+
+
 def _table_from_branch(reader: ObjectReader, commit: str) -> tuple[Mapping[str, object], str]:
     """As config.load_config reads a working tree: .certwarden.toml, or [tool.certwarden] in
     pyproject.toml, never both."""
-    dedicated = reader.blob(f"{commit}:.certwarden.toml", max_bytes=MAX_POLICY_FILE_BYTES)
-    pyproject = reader.blob(f"{commit}:pyproject.toml", max_bytes=MAX_POLICY_FILE_BYTES)
+    dedicated = _policy_blob(reader, commit, ".certwarden.toml")
+    if dedicated is None and ".certwarden.toml" in reader.tree_modes(f"{commit}^{{tree}}"):
+        raise ConfigError(".certwarden.toml is a folder, or a link to no file of the "
+                          "repository")
+    pyproject = _policy_blob(reader, commit, "pyproject.toml")
     pyproject_table = None
     if pyproject is not None and b"certwarden" in pyproject:
         pyproject_table = _tool_table(_parse_toml(pyproject, "pyproject.toml"),
@@ -150,7 +188,7 @@ def _copy_policy_files(reader: ObjectReader, commit: str, config: Config) -> Non
         relative = _safe_relative(name) if name else None
         if relative is None:
             continue
-        data = reader.blob(f"{commit}:{relative}", max_bytes=MAX_POLICY_FILE_BYTES)
+        data = _policy_blob(reader, commit, relative)
         if data is None:
             continue
         target = os.path.join(config.root, *relative.split("/"))
