@@ -282,13 +282,20 @@ def _progress(files: Iterator[SourceFile], total: int) -> Iterator[SourceFile]:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from certwarden.revisions import published_objects
+
+    if args.no_paths:
+        raise UsageError(f"scan takes no paths (got {args.no_paths[0]!r}); use check PATH")
+    with published_objects():
+        return _scan(args)
+
+
+def _scan(args: argparse.Namespace) -> int:
     from certwarden import baseline, pipeline, sources
     from certwarden.context import RuleContext
     from certwarden.groups import FILE
     from certwarden.neighbours import GitIndex
 
-    if args.no_paths:
-        raise UsageError(f"scan takes no paths (got {args.no_paths[0]!r}); use check PATH")
     config, now = _context(args)
     if args.range or args.since or args.pushed:
         return _scan_commits(args, config, now)

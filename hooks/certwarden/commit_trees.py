@@ -64,19 +64,24 @@ class ObjectReader:
 
     def tree_names(self, name: str) -> list[str]:
         """The names in a tree (files and folders), or [] when it is not a tree."""
+        return sorted(self.tree_modes(name))
+
+    def tree_modes(self, name: str) -> dict[str, str]:
+        """name -> mode ("100644", "120000" for a symlink, "40000" for a folder) of each
+        entry of a tree, or {} when it is not a tree."""
         found = self.read(name, max_bytes=1 << 30)
         if found is None or found[1] != "tree":
-            return []
+            return {}
         hash_size = len(found[0]) // 2  # 20 bytes for SHA-1, 32 for SHA-256 repositories
-        data, names, offset = found[2], [], 0
+        data, modes, offset = found[2], {}, 0
         while offset < len(data):  # entries: "<mode> <name>\0<binary id>"
             end = data.find(b"\0", offset)
             if end == -1:
                 break
-            _, _, raw_name = data[offset:end].partition(b" ")
-            names.append(raw_name.decode("utf-8", "surrogateescape"))
+            mode, _, raw_name = data[offset:end].partition(b" ")
+            modes[raw_name.decode("utf-8", "surrogateescape")] = mode.decode("ascii", "replace")
             offset = end + 1 + hash_size
-        return sorted(names)
+        return modes
 
     def forget(self) -> None:
         """In a forked worker: let go of the parent's git process without waiting for it

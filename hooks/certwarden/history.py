@@ -72,6 +72,23 @@ def selected(group: Group, source: SourceFile) -> bool:
     return group.name != "certificates" or sniff.is_certificate_name(source.path)
 
 
+def published_text(source: SourceFile) -> SourceFile:
+    """A symlink's blob as the file it is in history: its target text, which every clone
+    receives (`ln -s "$(cat id_rsa)" x` makes that a key). In a working tree the groups
+    skip links, whose targets are judged as files of their own; a blob has no such target.
+    Only a link whose text may hold a key is judged as content: an ordinary target such
+    as `/run/secrets/sensor1.pass` is no passphrase, and the certificate rules keep
+    skipping links (they judge certificate files by name)."""
+    if not source.is_symlink:
+        return source
+    from certwarden.recognition.key_sniff import may_hold_private_key
+
+    if not may_hold_private_key(source.data):
+        return source
+    return SourceFile(source.path, source.data, source.size, error=source.error,
+                      blob=source.blob)
+
+
 def history_context(config: Config, now: datetime, reader: ObjectReader) -> RuleContext:
     return RuleContext(config, now, CommitTrees(reader, config.max_file_bytes))
 
@@ -144,12 +161,72 @@ def _judge_chunk(root: str, blobs: Sequence[IntroducedBlob], groups: Sequence[Gr
             if config.exclude and is_excluded(source.path, config):
                 continue
             progress.files_checked += 1
+            content = published_text(source)
             for group in file_groups:
-                if selected(group, source) and group.wants(source, context):
-                    found = check_one(group, source, context)
+                judged = source if group.name == "certificates" else content
+                if selected(group, judged) and group.wants(judged, context):
+                    found = check_one(group, judged, context)
                     if found:
                         name = label(blob.commit, blob.path, abbrev)
                         findings.extend(relabel(finding, name) for finding in found)
+
+
+COMMIT_TEXT, TAG_TEXT = "(commit message)", "(tag message)"
+MAX_TAG_CHAIN = 64  # tags of tags followed from one pushed ref
+
+
+def object_texts(commits: Sequence[str], tags: Sequence[str] = ()) -> list[IntroducedBlob]:
+    """Each new commit and tag object as a text to judge: its message, with its headers
+    (author, signature). They are published with the history as surely as its blobs."""
+    return [*(IntroducedBlob(commit, COMMIT_TEXT, "100644", commit, commit)
+              for commit in commits),
+            *(IntroducedBlob(tag, TAG_TEXT, "100644", tag, tag) for tag in tags)]
+
+
+def tag_chain(reader: ObjectReader, name: str) -> list[str]:
+    """The tag objects from `name` down to what they tag (a tag of a tag of a commit gives
+    both tags); [] when name is not a tag."""
+    found: list[str] = []
+    while len(found) < MAX_TAG_CHAIN:
+        read = reader.read(name, max_bytes=1 << 16)
+        if read is None or read[1] != "tag":
+            break
+        found.append(read[0])
+        header = read[2].split(b"\n", 1)[0]  # "object <id>"
+        if not header.startswith(b"object "):
+            break
+        name = header[len(b"object "):].decode("ascii", "replace")
+    return found
+
+
+def judge_object_texts(root: str, texts: Sequence[IntroducedBlob], *, groups: Sequence[Group],
+                       context: RuleContext, abbrev: int, progress: Progress,
+                       deadline: float | None = None) -> None:
+    """The key rules over commit and tag objects (object_texts), added to
+    progress.findings. Only the key rules: a message is no certificate file, and
+    detect-secrets would take a signature for a high-entropy secret."""
+    keys = [group for group in groups if group.name == "keys" and group.scope == FILE]
+    if not texts or not keys:
+        return
+    neighbours = context.neighbours
+    assert isinstance(neighbours, CommitTrees)
+    with contextlib.ExitStack() as stack:
+        for group in keys:
+            stack.enter_context(group.session(context))
+        sources = read_blobs(root, [text.entry() for text in texts],
+                             max_bytes=context.config.max_file_bytes)
+        stack.callback(getattr(sources, "close", lambda: None))
+        for text, source in zip(texts, sources, strict=True):
+            if deadline is not None and time.monotonic() > deadline:
+                raise OutOfTime
+            for group in keys:
+                if group.wants(source, context):
+                    neighbours.at(text.commit)
+                    context.key_scans.clear()
+                    context.certificate_keys.clear()
+                    name = label(text.commit, text.path, abbrev)
+                    progress.findings.extend(relabel(finding, name) for finding in
+                                             check_one(group, source, context))
 
 
 def judge_trees(root: str, tips: Sequence[str], introduced: Sequence[IntroducedBlob], *,
@@ -201,10 +278,12 @@ def scan(root: str, walk: Sequence[str], tips: Sequence[str], *, groups: Sequenc
     reader = ObjectReader(root)
     progress = Progress()
     try:
-        blobs, _ = introduced_blobs(root, walk)
-        findings = judge_blobs(root, blobs, groups=groups,
-                               context=history_context(config, now, reader), abbrev=abbrev,
+        blobs, commits = introduced_blobs(root, walk)
+        context = history_context(config, now, reader)
+        findings = judge_blobs(root, blobs, groups=groups, context=context, abbrev=abbrev,
                                progress=progress)
+        judge_object_texts(root, object_texts(commits), groups=groups, context=context,
+                           abbrev=abbrev, progress=progress)
         findings.extend(judge_trees(root, resolve_commits(root, tips), blobs, groups=groups,
                                 config=config, abbrev=abbrev))
     finally:

@@ -63,13 +63,37 @@ def map_chunks(work: Callable[[Sequence[Item]], T], items: Sequence[Item], *,
             os._exit(status)
         os.close(write_end)
         children.append((pid, read_end, chunk))
-    results = [work(chunks[0])]
-    for pid, read_end, chunk in children:
-        with os.fdopen(read_end, "rb") as stream:
-            payload = stream.read()
-        _, status = os.waitpid(pid, 0)
-        if status == 0 and payload:
-            results.append(pickle.loads(payload))
-        else:  # the worker failed: do its share here rather than lose files
-            results.append(work(chunk))
+    results = []
+    running = [pid for pid, _, _ in children]  # not waited for yet
+    unread = [read_end for _, read_end, _ in children]  # not opened yet
+    try:
+        results.append(work(chunks[0]))
+        for pid, read_end, chunk in children:
+            unread.remove(read_end)
+            with os.fdopen(read_end, "rb") as stream:
+                payload = stream.read()
+            _, status = os.waitpid(pid, 0)
+            running.remove(pid)
+            if status == 0 and payload:
+                results.append(pickle.loads(payload))
+            else:  # the worker failed: do its share here rather than lose files
+                results.append(work(chunk))
+    except BaseException:
+        # Out of time (or interrupted): the workers stop with us. A worker left running
+        # would hold our stderr open, and a git server waits for that before answering.
+        _stop(running, unread)
+        raise
     return results
+
+
+def _stop(pids: list[int], descriptors: list[int]) -> None:
+    import contextlib
+    import signal
+
+    for pid in pids:
+        with contextlib.suppress(OSError):  # already gone
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)

@@ -10,8 +10,9 @@ the commits of that side.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from certwarden.sources import GitError, IndexEntry, git
 
@@ -19,6 +20,27 @@ GITLINK, DELETED = "160000", "000000"
 
 
 ZERO_IDS = frozenset({"0" * 40, "0" * 64})
+
+
+@contextlib.contextmanager
+def published_objects(git_dir: str | None = None) -> Iterator[None]:
+    """Every git process started inside sees the objects as they are stored and sent:
+    refs/replace/* (pushed to a server, or fetched in CI) would otherwise show git an
+    innocent commit or blob wherever the real one is asked for. git_dir: the repository
+    for every git process, whatever its working folder (a hook gets a relative GIT_DIR)."""
+    wanted = {"GIT_NO_REPLACE_OBJECTS": "1"}
+    if git_dir is not None:
+        wanted["GIT_DIR"] = os.path.abspath(git_dir)
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def is_zero(object_id: str) -> bool:
@@ -58,12 +80,17 @@ def introduced_blobs(root: str, revisions: Sequence[str]) -> tuple[list[Introduc
     """(every blob introduced by the commits `git log REVISIONS` walks, once per blob and
     path, oldest first; every commit walked, oldest first).
 
-    REVISIONS are git log's: ["A..B"], or [new1, new2, "--not", "--all"] for a push.
+    REVISIONS are git log's: ["A..B"], or [new1, new2, "--not", "--all"] for a push. The
+    revisions before the first option are given on stdin: a push of tens of thousands of
+    refs does not fit on a command line.
     """
+    count = next((i for i, name in enumerate(revisions) if name.startswith("-")),
+                 len(revisions))
     output = git(root, "log", "--reverse", "--raw", "-z",
                  "--no-abbrev", "--no-renames", "--no-ext-diff", "--no-color", "--no-notes",
-                 "--no-show-signature", "--no-textconv", "-c", "--root", "--source",
-                 "--format=%x01%H %S", *revisions, "--")
+                 "--no-show-signature", "--no-textconv", "-c", "--root",
+                 "--source", "--format=%x01%H %S", "--stdin", *revisions[count:], "--",
+                 stdin="".join(f"{name}\n" for name in revisions[:count]).encode())
     return parse_log(output)
 
 
@@ -99,13 +126,14 @@ def parse_log(output: bytes) -> tuple[list[IntroducedBlob], list[str]]:
     return list(seen.values()), commits
 
 
-def object_types(root: str, names: Sequence[str]) -> dict[str, str]:
-    """name -> object type ("commit", "tag", "tree", "blob") after peeling tags, for each
-    name git knows; one `git cat-file --batch-check` for all of them."""
+def object_types(root: str, names: Sequence[str], *, peel: bool = True) -> dict[str, str]:
+    """name -> object type ("commit", "tag", "tree", "blob"), after peeling tags unless
+    peel is False, for each name git knows; one `git cat-file --batch-check` for all."""
     if not names:
         return {}
+    suffix = "^{}" if peel else ""
     output = git(root, "cat-file", "--batch-check=%(objecttype)",
-                 stdin=b"".join(f"{name}^{{}}\n".encode() for name in names))
+                 stdin=b"".join(f"{name}{suffix}\n".encode() for name in names))
     types = {}
     for name, line in zip(names, output.decode("ascii", "replace").splitlines(), strict=False):
         if not line.endswith(" missing") and " " not in line:
@@ -140,8 +168,13 @@ def range_walk(text: str) -> tuple[list[str], list[str]]:
     check_revision(text)
     if ".." not in text:
         raise GitError(f"--range {text!r}: expected A..B (the commits of B that A lacks)")
-    tip = text.rsplit("..", 1)[1].lstrip(".") or "HEAD"
-    return [text], [tip]
+    base, _, tip = text.partition("..")
+    if not base:
+        # git reads an empty side as HEAD: `--range "$BASE..$HEAD"` with BASE unset in CI
+        # would be HEAD..HEAD, judge nothing and pass.
+        raise GitError(f"--range {text!r}: the base (before ..) is empty: name a commit "
+                       "(is a CI variable unset?)")
+    return [text], [tip.lstrip(".") or "HEAD"]
 
 
 def pushed_walk(environ: Mapping[str, str]) -> tuple[list[str], list[str]]:

@@ -18,6 +18,7 @@ goes on the network (docs/contract.md, server side).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -82,6 +83,8 @@ class Settings:
             except ValueError:
                 raise ValueError("git config certwarden.timeBudget: expected seconds, got "
                                  f"{git_config['certwarden.timebudget']!r}") from None
+        if budget is not None and not math.isfinite(budget):  # setitimer takes no inf
+            raise ValueError(f"time budget: expected seconds, got {budget}")
         self.time_budget = DEFAULT_TIME_BUDGET if budget is None else max(budget, 0.0)
         on_timeout = args.on_timeout or git_config.get("certwarden.ontimeout", "reject")
         if on_timeout not in ("reject", "accept"):
@@ -188,11 +191,21 @@ def judge_push(repo: str, updates: Sequence[RefUpdate], *, policy: ServerPolicy,
             blobs.append(IntroducedBlob(new, refs_of[new][0], "100644", f"{new}^{{}}", new))
     for blob in blobs:
         judgement.refs_of_commit.setdefault(blob.commit[:ABBREV], refs_of.get(blob.source, []))
+    tags: list[str] = []  # annotated tags pushed, and the tags they tag
+    pushed_types = object_types(repo, list(refs_of), peel=False)
+    for new in (new for new, kind in pushed_types.items() if kind == "tag"):
+        for tag in history.tag_chain(reader, new):
+            judgement.other_objects.add(tag[:ABBREV])
+            judgement.refs_of_commit.setdefault(tag[:ABBREV], refs_of[new])
+            tags.append(tag)
     names = list(group_names) if group_names else history.default_group_names(config)
     groups = load_all(names)
-    history.judge_blobs(repo, blobs, groups=groups,
-                        context=history.history_context(config, now, reader), abbrev=ABBREV,
+    context = history.history_context(config, now, reader)
+    history.judge_blobs(repo, blobs, groups=groups, context=context, abbrev=ABBREV,
                         progress=judgement.progress, deadline=deadline)
+    history.judge_object_texts(repo, history.object_texts(judgement.commits, tags),
+                               groups=groups, context=context, abbrev=ABBREV,
+                               progress=judgement.progress, deadline=deadline)
     branches = [u.new for u in created
                 if u.ref.startswith("refs/heads/") and types[u.new] == "commit"]
     for update in created:
@@ -250,13 +263,16 @@ def pre_receive(args: argparse.Namespace, *, stdin: bytes | None = None,
     except ValueError as exc:
         say(f"error: {exc}; push rejected")
         return EXIT_ERROR
-    from certwarden.revisions import is_zero
+    from certwarden.revisions import is_zero, published_objects
 
     if all(is_zero(update.new) for update in updates):
         return EXIT_OK  # only deletions: nothing new to judge
     bypass = requested_bypass(push_options(environ))
     try:
-        return _judge_and_answer(repo, updates, args, settings, bypass, environ, say, started)
+        # git gives its hooks GIT_DIR=., and the policy's files are read from elsewhere.
+        with published_objects(environ.get("GIT_DIR", repo)):
+            return _judge_and_answer(repo, updates, args, settings, bypass, environ, say,
+                                     started)
     except OutOfTime:  # the alarm fired after the judgement was over
         say("error: interrupted while answering; push rejected")
         return EXIT_REJECTED
@@ -322,13 +338,17 @@ def _blocking(findings: list[Finding], strict: bool) -> list[Finding]:
 
 
 def _describe(finding: Finding, judgement: PushJudgement) -> list[str]:
+    """Three lines, each one line whatever the path holds (a newline in a file name would
+    otherwise start a line of its own)."""
+    from certwarden.reporters.text import display_path as one_line
+
     commit, _, path = finding.path.partition(":")
     refs = ", ".join(judgement.refs_of_commit.get(commit, [])) or "pushed objects"
     where = path if finding.line is None else f"{path}:{finding.line}"
     kind = "object" if commit in judgement.other_objects else "commit"
-    return [f"{kind} {commit} ({refs}): {where}",
-            f"  {finding.rule.id} [{finding.severity.value}]: {finding.message}",
-            f"  fix: {finding.hint}"]
+    return [f"{kind} {commit} ({one_line(refs)}): {one_line(where)}",
+            f"  {finding.rule.id} [{finding.severity.value}]: {one_line(finding.message)}",
+            f"  fix: {one_line(finding.hint)}"]
 
 
 def _answer(updates: list[RefUpdate], policy: ServerPolicy, judgement: PushJudgement,
@@ -396,6 +416,7 @@ def _bypassed(settings: Settings, bypass: str | None, updates: list[RefUpdate],
         return False
     if not _log(settings, "bypass", updates, bypass, environ, blocking, say,
                 complete=judgement.complete if judgement else False):
+        say("no bypass without its entry in the audit log")
         return False
     say(f"BYPASS by {pusher(environ)}: {bypass!r}; logged to {settings.audit_log}")
     for finding in blocking:
@@ -417,7 +438,11 @@ def _answer_unjudged(updates: list[RefUpdate], settings: Settings, bypass: str |
     if _bypassed(settings, bypass, updates, environ, blocking, judgement, say):
         return EXIT_OK
     if not blocking and settings.on_timeout == "accept":
-        _log(settings, "timeout-accepted", updates, "", environ, [], say, complete=False)
+        if not _log(settings, "timeout-accepted", updates, "", environ, [], say,
+                    complete=False):
+            say("push rejected: a push is accepted unjudged only with its entry in the "
+                "audit log; nothing was stored")
+            return EXIT_REJECTED
         say("push accepted without a full judgement: this server is set to accept on timeout "
             "(certwarden.onTimeout = accept); logged")
         return EXIT_OK
@@ -454,7 +479,6 @@ def _log(settings: Settings, event: str, updates: list[RefUpdate], reason: str,
         with open(settings.audit_log, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(entry, sort_keys=True) + "\n")
     except OSError as exc:
-        say(f"cannot write the audit log {settings.audit_log} ({exc.strerror}): "
-            "not accepted without it")
+        say(f"cannot write the audit log {settings.audit_log} ({exc.strerror})")
         return False
     return True

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 SERVER_OVERRIDES: dict[str, object] = {"crl-fetch": False}  # no network from the hook
 MAX_POLICY_FILE_BYTES = 16 * 1024 * 1024
+MAX_SYMLINKS = 8  # links followed to reach one policy file
 
 
 class ServerPolicy:
@@ -60,6 +61,14 @@ def _with_overrides(table: Mapping[str, object], notes: list[str]) -> dict[str, 
     return merged
 
 
+def _tool_table(document: Mapping[str, object], where: str) -> object:
+    """[tool.certwarden] of a pyproject.toml document (None when absent)."""
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{where}: [tool] must be a table")
+    return tool.get("certwarden")
+
+
 def from_admin_file(path: str) -> ServerPolicy:
     """The administrator's file; paths in it are relative to its folder. Errors are the
     administrator's to fix: they reject the push (exit 2), never fall back."""
@@ -68,8 +77,12 @@ def from_admin_file(path: str) -> ServerPolicy:
             document = _parse_toml(stream.read(), path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    table = document.get("tool", {}).get("certwarden", {}) if \
-        os.path.basename(path) == "pyproject.toml" else document
+    table: Mapping[str, object] = document
+    if os.path.basename(path) == "pyproject.toml":
+        found = _tool_table(document, path)
+        if found is not None and not isinstance(found, dict):
+            raise ConfigError(f"{path}: [tool.certwarden] must be a table")
+        table = found or {}
     notes: list[str] = []
     config = config_from_mapping(_with_overrides(table, notes),
                                  root=os.path.dirname(os.path.abspath(path)), source=path)
@@ -92,15 +105,52 @@ def _safe_relative(path: str) -> str | None:
     return normal
 
 
+def _resolved(reader: ObjectReader, commit: str, path: str) -> str | None:
+    """The path of the file `path` names in the commit's tree, its symlinks followed as a
+    checkout would follow them (a `current.pem` link to a dated chain, a linked
+    .certwarden.toml), or None: missing, a folder, or a link out of the repository."""
+    parts, links = path.split("/"), 0
+    resolved: list[str] = []
+    while parts:
+        part = parts.pop(0)
+        folder = "/".join(resolved)
+        mode = reader.tree_modes(f"{commit}:{folder}" if folder else
+                                 f"{commit}^{{tree}}").get(part)
+        if mode is None:
+            return None
+        if mode != "120000":
+            resolved.append(part)
+            continue
+        links += 1
+        target = reader.blob(f"{commit}:{posixpath.join(folder, part)}", max_bytes=4096)
+        if links > MAX_SYMLINKS or not target:
+            return None
+        inside = _safe_relative(posixpath.join(
+            folder, target.decode("utf-8", "surrogateescape"), *parts))
+        if inside is None:
+            return None
+        parts, resolved = inside.split("/"), []
+    return "/".join(resolved) or None
+
+
+def _policy_blob(reader: ObjectReader, commit: str, path: str) -> bytes | None:
+    relative = _resolved(reader, commit, path)
+    return None if relative is None else reader.blob(f"{commit}:{relative}",
+                                                      max_bytes=MAX_POLICY_FILE_BYTES)
+
+
 def _table_from_branch(reader: ObjectReader, commit: str) -> tuple[Mapping[str, object], str]:
     """As config.load_config reads a working tree: .certwarden.toml, or [tool.certwarden] in
     pyproject.toml, never both."""
-    dedicated = reader.blob(f"{commit}:.certwarden.toml", max_bytes=MAX_POLICY_FILE_BYTES)
-    pyproject = reader.blob(f"{commit}:pyproject.toml", max_bytes=MAX_POLICY_FILE_BYTES)
+    dedicated = _policy_blob(reader, commit, ".certwarden.toml")
+    if dedicated is None and ".certwarden.toml" in reader.tree_modes(f"{commit}^{{tree}}"):
+        raise ConfigError(".certwarden.toml is a folder, or a link to no file of the "
+                          "repository")
+    pyproject = _policy_blob(reader, commit, "pyproject.toml")
     pyproject_table = None
     if pyproject is not None and b"certwarden" in pyproject:
-        pyproject_table = _parse_toml(pyproject, "pyproject.toml").get("tool", {}).get(
-            "certwarden")
+        pyproject_table = _tool_table(_parse_toml(pyproject, "pyproject.toml"),
+                                      "pyproject.toml")
     if dedicated is not None:
         if pyproject_table is not None:
             raise ConfigError("both .certwarden.toml and [tool.certwarden] in pyproject.toml "
@@ -113,15 +163,32 @@ def _table_from_branch(reader: ObjectReader, commit: str) -> tuple[Mapping[str, 
     return {}, "defaults"
 
 
+def _policy_files(config: Config) -> list[tuple[str, str]]:
+    """(config key, path) of each file the policy names."""
+    return [("chain", config.chain or ""),
+            *(("crl-files", name) for name in config.crl_files),
+            ("baseline", config.baseline or ".certwarden-baseline.json"),
+            ("secrets-baseline", config.secrets_baseline or ".secrets.baseline")]
+
+
+def _inside_repository(config: Config) -> None:
+    """The default branch's policy names files of that branch, never of the server: a
+    pushed policy could otherwise have the hook read the server's files (another
+    repository's secrets, /proc/self/fd/1: a pipe that never ends, and every later push
+    would time out)."""
+    for key, name in _policy_files(config):
+        if name and _safe_relative(name) is None:
+            raise ConfigError(f"{key}: {name!r} is outside the repository (on the server, "
+                              "the policy's files are read from the default branch)")
+
+
 def _copy_policy_files(reader: ObjectReader, commit: str, config: Config) -> None:
     """The files the policy names, as the default branch holds them, under its root."""
-    wanted = [config.chain, *config.crl_files, config.baseline or ".certwarden-baseline.json",
-              config.secrets_baseline or ".secrets.baseline"]
-    for name in wanted:
+    for _, name in _policy_files(config):
         relative = _safe_relative(name) if name else None
         if relative is None:
             continue
-        data = reader.blob(f"{commit}:{relative}", max_bytes=MAX_POLICY_FILE_BYTES)
+        data = _policy_blob(reader, commit, relative)
         if data is None:
             continue
         target = os.path.join(config.root, *relative.split("/"))
@@ -148,6 +215,7 @@ def from_default_branch(repo: str, reader: ObjectReader, workdir: str) -> Server
         table, name = _table_from_branch(reader, commit)
         config = config_from_mapping(_with_overrides(table, notes), root=workdir,
                                      source=f"{name} on {where}")
+        _inside_repository(config)
         origin = f"{name} on {where}" if name != "defaults" else \
             f"the defaults ({where} has no certwarden configuration)"
     except ConfigError as exc:

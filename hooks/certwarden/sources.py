@@ -306,7 +306,9 @@ def read_rest(source: SourceFile, *, root: str, window: int, overlap: int
             yield from _windows(stream, start, window, overlap)
         finally:
             stream.close()
-            process.wait()
+            status = process.wait()
+        if status != 0:  # the rest was not searched: never a silent pass
+            raise GitError(f"cannot read blob {source.blob} past its first {start} bytes")
         return
     try:
         with open(source.path, "rb") as reader:
