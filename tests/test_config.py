@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from certwarden.cli import main
+from certwarden.config import ConfigError, load_config
 from tests import pki
 from tests.conftest import RunJson, rules_of
 
@@ -161,3 +162,12 @@ def test_readme_configuration_examples_are_valid() -> None:
         table = tomllib.loads(block)["tool"]["certwarden"]
         config = config_from_mapping(table, root=".", source="README")
         assert config.key_sizes
+
+
+@pytest.mark.parametrize("text", ["tool = 1\n", "[tool]\ncertwarden = 3\n"])
+def test_a_pyproject_whose_tool_is_not_a_table_is_a_configuration_error(
+        tmp_path: Path, text: str) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(f"# certwarden\n{text}")
+    with pytest.raises(ConfigError, match="must be a table"):
+        load_config(start=str(tmp_path))

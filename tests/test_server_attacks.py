@@ -485,3 +485,20 @@ def test_a_shallow_clone_pushing_is_judged_at_its_boundary(server: Path, clone: 
     assert result.returncode != 0
     assert ("old.key", "key-unencrypted") in gitserver.rejections(result.stderr)
     assert ref_of(server, "refs/heads/imported") is None
+
+
+def test_a_pushed_policy_cannot_probe_the_servers_environment(server: Path,
+                                                              clone: Path) -> None:
+    """A passphrase mapping on the default branch would read the hook process's variables
+    (is PATH set, how many characters the appliance refuses): ignored, with a note."""
+    commit(clone, {".certwarden.toml": b'[passphrases]\n"*.key" = "PATH"\n'}, "probe")
+    assert push(clone, "HEAD:main")[0] == 0
+    encrypted = pki.rsa_key(2048, 61).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"Sensor-1.pass_word"))
+    commit(clone, {"pki/sensor1.key": encrypted}, "an encrypted key")
+    code, output = push(clone, "HEAD:main")
+    assert code == 0, output
+    assert "passphrases are ignored on the server" in output
+    assert "passphrase-" not in output and "PATH" not in output.replace(
+        "passphrases are ignored", "")

@@ -449,28 +449,35 @@ def _has_certwarden_table(pyproject: str) -> bool:
         return False
 
 
+def _tool_certwarden(document: Mapping[str, object], where: str) -> Mapping[str, object] | None:
+    """[tool.certwarden] of a pyproject.toml document; None when absent."""
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{where}: [tool] must be a table")
+    table = tool.get("certwarden")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{where}: [tool.certwarden] must be a table")
+    return table
+
+
 def _configured_table(explicit: str | None, root: str) -> tuple[Mapping[str, object], str]:
     """(the [tool.certwarden] table, where it came from) for this repository."""
     if explicit is not None:
         document = _read_toml(explicit)
         if os.path.basename(explicit) == "pyproject.toml":
-            table = document.get("tool", {}).get("certwarden", {})
-        else:
-            table = document
-        return table, str(explicit)
+            return _tool_certwarden(document, explicit) or {}, str(explicit)
+        return document, str(explicit)
     dedicated = os.path.join(root, ".certwarden.toml")
     pyproject = os.path.join(root, "pyproject.toml")
     pyproject_table = None
     if os.path.isfile(pyproject) and _has_certwarden_table(pyproject):
-        pyproject_table = _read_toml(pyproject).get("tool", {}).get("certwarden")
+        pyproject_table = _tool_certwarden(_read_toml(pyproject), "pyproject.toml")
     if os.path.isfile(dedicated):
         if pyproject_table is not None:
             raise ConfigError("both .certwarden.toml and [tool.certwarden] in pyproject.toml "
                               "configure certwarden; keep one")
         return _read_toml(dedicated), ".certwarden.toml"
     if pyproject_table is not None:
-        if not isinstance(pyproject_table, dict):
-            raise ConfigError("pyproject.toml: [tool.certwarden] must be a table")
         return pyproject_table, "pyproject.toml [tool.certwarden]"
     return {}, "defaults"
 

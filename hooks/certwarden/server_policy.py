@@ -213,6 +213,12 @@ def from_default_branch(repo: str, reader: ObjectReader, workdir: str) -> Server
     where = f"{branch} at {commit[:12]}"
     try:
         table, name = _table_from_branch(reader, commit)
+        if isinstance(table, Mapping) and "passphrases" in table:
+            # The server's environment is not the repository's to read: a pushed mapping
+            # could probe any variable of the hook's process (is it set, which characters).
+            notes.append("passphrases are ignored on the server unless the administrator's "
+                         "policy file maps them")
+            table = {key: value for key, value in table.items() if key != "passphrases"}
         config = config_from_mapping(_with_overrides(table, notes), root=workdir,
                                      source=f"{name} on {where}")
         _inside_repository(config)
