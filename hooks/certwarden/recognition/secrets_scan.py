@@ -46,6 +46,12 @@ from detect_secrets.settings import get_plugins, get_settings, transient_setting
 from detect_secrets.transformers import get_transformed_file
 from detect_secrets.util.code_snippet import get_code_snippet
 
+from certwarden.recognition.required_literals import (
+    LiteralFinder,
+    letterless_sets,
+    requirement,
+)
+
 # The releases (major, minor) the fast path is tested on: [first, last). pyproject.toml's
 # dependency range is the same (a test compares), and .ci/detect-secrets-matrix runs the
 # secrets tests on each release in it.
@@ -114,31 +120,43 @@ def default_configuration() -> dict[str, Any]:
     return configuration
 
 
-def keyword_gates(denylist: tuple[str, ...]) -> frozenset[str]:
-    """Literal words one of which every KeywordDetector keyword contains, computed from
-    detect-secrets' own denylist: the longest run of letters of each keyword pattern
-    (`api_?key` -> `api`). Compared case-folded, which maps everything re.IGNORECASE
-    equates onto one form, so a text without any gate cannot match."""
-    gates = set()
-    for pattern in denylist:
-        runs = re.findall(r"[^\W\d_]+", re.sub(r".\?", " ", pattern))  # drop optional chars
-        gates.add(max(runs, key=len).casefold() if runs else "")
-    return frozenset(gates)
+def keyword_patterns() -> list[re.Pattern[str]] | None:
+    """Every regex KeywordDetector searches a line with, whatever the file type (it picks
+    one table by type; a line none of them matches is not reported whatever the type)."""
+    tables = getattr(keyword, "REGEX_BY_FILETYPE", None)
+    default = getattr(keyword, "QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP", None)
+    if not isinstance(tables, dict) or not isinstance(default, dict):
+        return None
+    patterns: dict[tuple[str, int], re.Pattern[str]] = {}
+    for table in [*tables.values(), default]:
+        if not isinstance(table, dict) or not table:
+            return None
+        for pattern in table:
+            if not isinstance(pattern, re.Pattern) or not isinstance(pattern.pattern, str):
+                return None
+            patterns[(pattern.pattern, pattern.flags)] = pattern
+    return list(patterns.values())
 
 
 class Probe:
-    """Where one plugin could report: patterns over the whole text; for the keyword
-    plugin, literal gates that must appear first (its alternation is slow on long text);
-    for the entropy plugins, the test a match must pass to be reported at all."""
+    """Where one plugin could report: its patterns, each with the literals every match of
+    it holds (recognition/required_literals.py); `by_line`: searched line by line only
+    (the keyword plugin's patterns span line breaks over a whole text); for the entropy
+    plugins, the test a match must pass to be reported at all."""
 
-    __slots__ = ("accepts", "gates", "patterns")
+    __slots__ = ("accepts", "by_line", "patterns", "requirements")
 
-    def __init__(self, patterns: list[re.Pattern[str]],
-                 gates: frozenset[str] | None = None,
+    def __init__(self, patterns: list[re.Pattern[str]], *, by_line: bool = False,
                  accepts: Callable[[re.Match[str]], bool] | None = None) -> None:
         self.patterns = patterns
-        self.gates = gates
+        self.requirements = [requirement(pattern) for pattern in patterns]
+        self.by_line = by_line
         self.accepts = accepts
+
+    def matches_line(self, pattern: re.Pattern[str], line: str) -> bool:
+        if self.accepts is None:
+            return pattern.search(line) is not None
+        return any(self.accepts(match) for match in pattern.finditer(line))
 
 
 def _entropy_test(plugin: HighEntropyStringsPlugin) -> Callable[[re.Match[str]], bool] | None:
@@ -178,13 +196,11 @@ def probe_for(plugin: BasePlugin) -> Probe | None:
             return None
         return Probe([regex], accepts=_entropy_test(plugin))
     if isinstance(plugin, keyword.KeywordDetector):
-        denylist = getattr(keyword, "DENYLIST", None)
-        if not isinstance(denylist, (list, tuple)) or not denylist or \
-                not all(isinstance(p, str) for p in denylist):
+        patterns = keyword_patterns()
+        if plugin_type.analyze_string is not keyword.KeywordDetector.analyze_string or \
+                not patterns:
             return None
-        # Every keyword regex starts from one of these words, case-insensitively.
-        return Probe([re.compile("|".join(denylist), re.IGNORECASE)],
-                     keyword_gates(tuple(denylist)))
+        return Probe(patterns, by_line=True)
     return None
 
 
@@ -240,6 +256,8 @@ class SecretScanner:
         self.encoding = locale.getpreferredencoding(False)
         self.plugins = list(get_plugins())
         self.probes = [probe_for(plugin) for plugin in self.plugins] if fast else []
+        self.literals = LiteralFinder(required for probe in self.probes if probe is not None
+                                      for required in probe.requirements)
         self._cleanup = cleanup
         self._folder: str | None = None  # where the public path writes files, once needed
 
@@ -302,34 +320,42 @@ class SecretScanner:
     def _candidates(self, lines: list[str]) -> dict[int, set[int]]:
         """Line index -> indexes of the plugins whose patterns can match that line.
 
-        Each pattern runs once over the whole text (lines as detect-secrets sees them,
-        right-stripped). A match marks every line it spans: a per-line match is either
-        found where it starts or lies inside an earlier match that is marked.
+        A pattern is searched only where the literals every match of it holds are found
+        (one Aho-Corasick pass per text): on just those lines, or, when they are most of
+        the text, once over the whole text (lines as detect-secrets sees them,
+        right-stripped), where a match marks every line it spans: a per-line match is
+        either found where it starts or lies inside an earlier match that is marked.
         """
         stripped = [line.rstrip() for line in lines]
         whole = "\n".join(stripped)
-        folded: str | None = None
-        starts = [0]
-        for line in stripped[:-1]:
-            starts.append(starts[-1] + len(line) + 1)
+        found = self.literals.find(whole)
+        starts: list[int] | None = None
         candidates: dict[int, set[int]] = {}
         for index, probe in enumerate(self.probes):
             if probe is None:
                 for line_index in range(len(lines)):
                     candidates.setdefault(line_index, set()).add(index)
                 continue
-            if probe.gates is not None:
-                folded = whole.casefold() if folded is None else folded
-                if not any(gate in folded for gate in probe.gates):
-                    continue
-                if len(folded) == len(whole) and "" not in probe.gates:
-                    # Folding kept every position: search only the lines holding a gate
-                    # (a match holds one, and gates are letters, never a line break).
-                    for line_index in _lines_holding(folded, probe.gates, starts):
-                        if any(p.search(stripped[line_index]) for p in probe.patterns):
+            for pattern, required in zip(probe.patterns, probe.requirements, strict=True):
+                if not found.holds(required):
+                    continue  # no match anywhere in the text
+                where = found.lines(required)
+                if probe.by_line or (where is not None and 2 * len(where) <= len(stripped)):
+                    raw_sets = letterless_sets(required)
+                    for line_index in where if where is not None else range(len(stripped)):
+                        marked = candidates.get(line_index)
+                        if marked is not None and index in marked:
+                            continue
+                        line = stripped[line_index]
+                        if all(any(literal in line for literal in options)
+                               for options in raw_sets) and \
+                                probe.matches_line(pattern, line):
                             candidates.setdefault(line_index, set()).add(index)
                     continue
-            for pattern in probe.patterns:
+                if starts is None:
+                    starts = [0]
+                    for line in stripped[:-1]:
+                        starts.append(starts[-1] + len(line) + 1)
                 for match in pattern.finditer(whole):
                     if probe.accepts is not None and not probe.accepts(match):
                         continue
@@ -359,17 +385,6 @@ class SecretScanner:
                             secret=secret.secret_value, plugin=plugin, line=line,
                             context=snippet):
                         yield secret
-
-
-def _lines_holding(text: str, words: frozenset[str], starts: list[int]) -> set[int]:
-    """Indexes of the lines (starting at `starts`) where any of the words occurs."""
-    found = set()
-    for word in words:
-        at = text.find(word)
-        while at != -1:
-            found.add(bisect.bisect_right(starts, at) - 1)
-            at = text.find(word, at + len(word))
-    return found
 
 
 # The private functions, looked up when called: fast_path_problem() vouched for them.
