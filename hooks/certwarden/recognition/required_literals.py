@@ -375,22 +375,23 @@ class LiteralFinder:
                 self.automata[caseless] = ahocorasick_rs.BytesAhoCorasick(
                     [literal.encode("utf-8", "surrogatepass") for literal in ordered])
 
-    def find(self, text: str) -> FoundLiterals:
-        return FoundLiterals(self, text)
+    def find(self, lines: list[str]) -> FoundLiterals:
+        return FoundLiterals(self, lines)
 
 
 class FoundLiterals:
-    """Which literals one text holds, and on which of its lines ("\\n"-separated)."""
+    """Which literals some lines hold (searched as one text, the lines joined by "\\n"),
+    and on which lines. A line may itself hold line breaks (a YAML block scalar, as
+    detect-secrets' transformer gives it): line starts come from the lines' lengths."""
 
-    def __init__(self, finder: LiteralFinder, text: str) -> None:
+    def __init__(self, finder: LiteralFinder, lines: list[str]) -> None:
         self.finder = finder
-        self.text = text
-        self.ascii = text.isascii()
-        self._haystacks: dict[bool, str] = {False: text}
-        self._bytes: dict[bool, bytes] = {}
+        self.lines = lines
+        self.text = "\n".join(lines)
+        self._haystacks: dict[bool, str] = {False: self.text}
         self._matches: dict[bool, list[tuple[int, int, int]]] = {}
         self._found: dict[bool, dict[int, int]] = {}  # literal id -> occurrences
-        self._newlines: dict[bool, list[int]] = {}
+        self._starts: dict[bool, list[int]] = {}
 
     def haystack(self, caseless: bool) -> str:
         if caseless not in self._haystacks:
@@ -403,7 +404,6 @@ class FoundLiterals:
             matches: list[tuple[int, int, int]] = []
             if automaton is not None:
                 data = self.haystack(caseless).encode("utf-8", "surrogatepass")
-                self._bytes[caseless] = data
                 matches = automaton.find_matches_as_indexes(data, overlapping=True)
             self._matches[caseless] = matches
             counts: dict[int, int] = {}
@@ -422,7 +422,7 @@ class FoundLiterals:
         return all(any(self._holds(required.caseless, literal) for literal in options)
                    for options in required.sets)
 
-    def lines(self, required: Requirement) -> list[int] | None:
+    def where(self, required: Requirement) -> list[int] | None:
         """The indexes of the only lines that could hold a match (sorted), from its set
         of literals found least often; None: no set tells (one-character literals)."""
         best: tuple[int, frozenset[str]] | None = None
@@ -437,17 +437,22 @@ class FoundLiterals:
         if best is None:
             return None
         wanted = {self.finder.ids[(required.caseless, literal)] for literal in best[1]}
-        newlines = self._newline_offsets(required.caseless)
-        return sorted({bisect.bisect_right(newlines, start)
+        starts = self._byte_starts(required.caseless)
+        return sorted({bisect.bisect_right(starts, start) - 1
                        for literal_id, start, _end in self._matches[required.caseless]
                        if literal_id in wanted})
 
-    def _newline_offsets(self, caseless: bool) -> list[int]:
-        if caseless not in self._newlines:
-            data = self._bytes.get(caseless) or self.haystack(caseless).encode(
-                "utf-8", "surrogatepass")
-            self._newlines[caseless] = [m.start() for m in re.finditer(b"\n", data)]
-        return self._newlines[caseless]
+    def _byte_starts(self, caseless: bool) -> list[int]:
+        """Where each line starts in the haystack's UTF-8 bytes."""
+        if caseless not in self._starts:
+            ascii_text = self.text.isascii()
+            starts = [0]
+            for line in self.lines[:-1]:
+                size = len(line) if ascii_text else \
+                    len((fold(line) if caseless else line).encode("utf-8", "surrogatepass"))
+                starts.append(starts[-1] + size + 1)
+            self._starts[caseless] = starts
+        return self._starts[caseless]
 
 
 def letterless_sets(required: Requirement) -> tuple[frozenset[str], ...]:

@@ -327,8 +327,8 @@ class SecretScanner:
         either found where it starts or lies inside an earlier match that is marked.
         """
         stripped = [line.rstrip() for line in lines]
-        whole = "\n".join(stripped)
-        found = self.literals.find(whole)
+        found = self.literals.find(stripped)
+        whole = found.text
         starts: list[int] | None = None
         candidates: dict[int, set[int]] = {}
         for index, probe in enumerate(self.probes):
@@ -339,7 +339,7 @@ class SecretScanner:
             for pattern, required in zip(probe.patterns, probe.requirements, strict=True):
                 if not found.holds(required):
                     continue  # no match anywhere in the text
-                where = found.lines(required)
+                where = found.where(required)
                 if probe.by_line or (where is not None and 2 * len(where) <= len(stripped)):
                     raw_sets = letterless_sets(required)
                     for line_index in where if where is not None else range(len(stripped)):
