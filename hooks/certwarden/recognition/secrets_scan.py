@@ -8,12 +8,13 @@ Two paths, one set of findings (the (file, line, type) set of `detect-secrets sc
 - The fast path, taken only on the releases in TESTED_RELEASES (the ones the test matrix
   covers, see docs/architecture.md; pyproject.toml admits any later 1.x) and only while the
   private functions it calls keep the signatures it was written against. Before scanning
-  a file's lines, each plugin's own patterns are searched over the whole text: a plugin
-  whose patterns match nowhere cannot report anything in that file (its analyze_line
-  only yields what those patterns match), so it is skipped, and so is any line no
-  remaining plugin's pattern matches (an entropy plugin's match counts only above the
-  plugin's own entropy limit, by its own measure). Everything that runs is
-  detect-secrets' own code; the line loop mirrors its private
+  a file's lines, each plugin's own patterns are searched: a plugin whose patterns match
+  nowhere cannot report anything in that file (its analyze_line only yields what those
+  patterns match), so it is skipped, and so is any line no remaining plugin's pattern
+  matches (an entropy plugin's match counts only above the plugin's own entropy limit, by
+  its own measure). A pattern is searched only where the literals every match of it holds
+  occur (required_literals.py; one Aho-Corasick pass per text). Everything that decides
+  a finding is detect-secrets' own code; the line loop mirrors its private
   `_process_line_based_plugins`.
 Another release, a missing private function or a changed signature selects the public
 path: a new detect-secrets release makes the hook slower, never wrong or blocking.
