@@ -148,3 +148,28 @@ def test_keywords_spelled_with_characters_re_folds_to_ascii(
               for s in prefiltered._public_scan("a.py", "a.py", data)}
     assert {kind for _, kind, _ in public} == {"Secret Keyword"}
     assert _scan(prefiltered, "a.py", data) == public == _scan(unfiltered, "a.py", data)
+
+
+@pytest.mark.parametrize("limit", [0.5, 1.0, 2.0, 3.0, 3.3, 4.5, 5.0, 6.0])
+def test_strings_the_entropy_probe_does_not_measure_cannot_pass(limit: float) -> None:
+    """The probe skips quoted strings shorter than 2**limit: even with every character
+    different (the most entropy n characters can have), they stay at or under the limit."""
+    from detect_secrets.plugins.high_entropy_strings import (
+        Base64HighEntropyString,
+        HexHighEntropyString,
+    )
+
+    for plugin_type in (Base64HighEntropyString, HexHighEntropyString):
+        plugin = plugin_type(limit=limit)
+        accepts = secrets_scan._entropy_test(plugin)
+        assert accepts is not None
+        measured = skipped = 0
+        for size in range(1, len(plugin.charset) + 1):
+            value = plugin.charset[:size]
+            match = plugin.regex.fullmatch(f'"{value}"')
+            assert match is not None
+            passes = plugin.calculate_shannon_entropy(value) > limit
+            assert accepts(match) == passes
+            measured += passes
+            skipped += size < 2 ** limit
+        assert skipped and (measured or limit > 4)

@@ -392,6 +392,7 @@ class FoundLiterals:
         self._matches: dict[bool, list[tuple[int, int, int]]] = {}
         self._found: dict[bool, dict[int, int]] = {}  # literal id -> occurrences
         self._starts: dict[bool, list[int]] = {}
+        self._where: dict[tuple[bool, frozenset[str]], list[int]] = {}
 
     def haystack(self, caseless: bool) -> str:
         if caseless not in self._haystacks:
@@ -436,11 +437,15 @@ class FoundLiterals:
                 best = (count, options)
         if best is None:
             return None
-        wanted = {self.finder.ids[(required.caseless, literal)] for literal in best[1]}
-        starts = self._byte_starts(required.caseless)
-        return sorted({bisect.bisect_right(starts, start) - 1
-                       for literal_id, start, _end in self._matches[required.caseless]
-                       if literal_id in wanted})
+        key = (required.caseless, best[1])
+        if key not in self._where:  # patterns often share a set (the keyword plugin's)
+            wanted = {self.finder.ids[(required.caseless, literal)] for literal in best[1]}
+            starts = self._byte_starts(required.caseless)
+            self._where[key] = sorted({bisect.bisect_right(starts, start) - 1
+                                       for literal_id, start, _end
+                                       in self._matches[required.caseless]
+                                       if literal_id in wanted})
+        return self._where[key]
 
     def _byte_starts(self, caseless: bool) -> list[int]:
         """Where each line starts in the haystack's UTF-8 bytes."""

@@ -31,9 +31,10 @@ import inspect
 import io
 import json
 import locale
+import math
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from detect_secrets.core import scan as ds_scan
@@ -162,14 +163,19 @@ class Probe:
 
 def _entropy_test(plugin: HighEntropyStringsPlugin) -> Callable[[re.Match[str]], bool] | None:
     """The plugin's own threshold: it reports a quoted string (group 2 of its regex) only
-    when the string's Shannon entropy, by its own measure, is above its limit."""
+    when the string's Shannon entropy, by its own measure, is above its limit. The
+    entropy of n characters is at most log2(n) (the hex plugin's measure only subtracts
+    from it), so a string shorter than 2**limit cannot pass and is not measured."""
     measure = getattr(plugin, "calculate_shannon_entropy", None)
     limit = getattr(plugin, "entropy_limit", None)
     if not callable(measure) or not isinstance(limit, (int, float)) or \
             plugin.regex.groups < 2:
         return None
+    shortest = math.ceil(2 ** (limit - 1e-9)) if limit > 0 else 0
+
     def accepts(match: re.Match[str]) -> bool:
-        return bool(measure(match.group(2)) > limit)
+        value = match.group(2)
+        return len(value) >= shortest and bool(measure(value) > limit)
 
     return accepts
 
@@ -337,21 +343,15 @@ class SecretScanner:
                 for line_index in range(len(lines)):
                     candidates.setdefault(line_index, set()).add(index)
                 continue
+            by_line: list[tuple[re.Pattern[str], tuple[frozenset[str], ...],
+                                set[int] | None]] = []
             for pattern, required in zip(probe.patterns, probe.requirements, strict=True):
                 if not found.holds(required):
                     continue  # no match anywhere in the text
                 where = found.where(required)
                 if probe.by_line or (where is not None and 2 * len(where) <= len(stripped)):
-                    raw_sets = letterless_sets(required)
-                    for line_index in where if where is not None else range(len(stripped)):
-                        marked = candidates.get(line_index)
-                        if marked is not None and index in marked:
-                            continue
-                        line = stripped[line_index]
-                        if all(any(literal in line for literal in options)
-                               for options in raw_sets) and \
-                                probe.matches_line(pattern, line):
-                            candidates.setdefault(line_index, set()).add(index)
+                    by_line.append((pattern, letterless_sets(required),
+                                    None if where is None else set(where)))
                     continue
                 if starts is None:
                     starts = [0]
@@ -364,6 +364,23 @@ class SecretScanner:
                     last = bisect.bisect_right(starts, max(match.end() - 1, match.start())) - 1
                     for line_index in range(first, last + 1):
                         candidates.setdefault(line_index, set()).add(index)
+            if not by_line:
+                continue
+            holding = [only for _, _, only in by_line]
+            lines_to_search: Iterable[int] = range(len(stripped)) if None in holding else \
+                sorted(set().union(*(only for only in holding if only is not None)))
+            for line_index in lines_to_search:
+                marked = candidates.get(line_index)
+                if marked is not None and index in marked:
+                    continue  # a whole-text match already marked it
+                line = stripped[line_index]
+                for pattern, raw_sets, only in by_line:
+                    if (only is None or line_index in only) and \
+                            all(any(literal in line for literal in options)
+                                for options in raw_sets) and \
+                            probe.matches_line(pattern, line):
+                        candidates.setdefault(line_index, set()).add(index)
+                        break
         return candidates
 
     def _scan_lines(self, filename: str, lines: list[str]) -> Iterator[PotentialSecret]:
