@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import string
+import unittest.mock
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,3 +174,53 @@ def test_strings_the_entropy_probe_does_not_measure_cannot_pass(limit: float) ->
             measured += passes
             skipped += size < 2 ** limit
         assert skipped and (measured or limit > 4)
+
+
+# -- eager (INI) lines: a rejected prefix spares parsing the rest ------------------------------
+
+INI_LINE = st.one_of(
+    st.tuples(st.sampled_from(["password", "secret_key", "token", "name", "api_key", "x y"]),
+              st.sampled_from([" = ", ": ", "="]), LINE).map("".join),
+    LINE, st.sampled_from(["[section]", "", "  continued", "# comment", "; comment"]))
+INI_TEXTS = st.lists(INI_LINE, max_size=30).map(lambda lines: "\n".join(lines) + "\n")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(["notes.txt", "app.env", "Dockerfile", "settings"]),
+       text=st.one_of(INI_TEXTS, TEXTS), prefix=st.integers(1, 200))
+def test_eager_lines_with_a_short_prefix_equal_detect_secrets_scan_file(
+        scanners: tuple[secrets_scan.SecretScanner, secrets_scan.SecretScanner],
+        name: str, text: str, prefix: int) -> None:
+    prefiltered, _ = scanners
+    data = text.encode()
+    public = {(s.line_number, s.type, s.secret_hash)
+              for s in prefiltered._public_scan(name, name, data)}
+    with unittest.mock.patch.object(secrets_scan, "EAGER_PREFIX", prefix):
+        assert _scan(prefiltered, name, data) == public
+
+
+def test_a_rejected_prefix_spares_the_eager_parse(
+        scanners: tuple[secrets_scan.SecretScanner, secrets_scan.SecretScanner],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    prefiltered, _ = scanners
+    calls: list[bool] = []
+    transformed = secrets_scan.get_transformed_file
+
+    def get_transformed_file(stream: object, use_eager_transformers: bool = False) -> object:
+        calls.append(use_eager_transformers)
+        return transformed(stream, use_eager_transformers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(secrets_scan, "get_transformed_file", get_transformed_file)
+    garbage = "-----BEGIN PRIVATE KEY-----\n" * 4000  # no INI line: rejected at line 2
+    assert _scan(prefiltered, "begin.txt", garbage.encode()) == set()
+    assert calls == [False]
+    calls.clear()
+    # INI all along: parsed whole, and its eager lines (values quoted) give the finding.
+    ini = "".join(f"name{i} = value {i}\n" for i in range(6000)) + \
+        "secret_key = Kx9wq2Lm4zz8Qp7\n"
+    assert len(ini) > secrets_scan.EAGER_PREFIX
+    found = _scan(prefiltered, "settings.txt", ini.encode())
+    assert calls == [False, True]
+    assert {kind for _, kind, _ in found} == {"Secret Keyword"}
+    assert found == {(s.line_number, s.type, s.secret_hash) for s in
+                     prefiltered._public_scan("settings.txt", "settings.txt", ini.encode())}

@@ -432,7 +432,47 @@ def _line_variants(filename: str, text: str) -> Iterator[list[str]]:
         stream.seek(0)
         lines = stream.readlines()
     yield lines
+    if _eager_parse_fails_early(filename, text):
+        return
     stream.seek(0)
     eager = get_transformed_file(stream, use_eager_transformers=True)  # type: ignore[arg-type]
     if eager:
         yield eager
+
+
+# Eager lines are only wanted for a file the first pass found nothing in; on the tested
+# releases they come from one transformer that reads the file as INI (configparser). Over a
+# long text its first lines are tried alone first: configparser reads line by line and
+# judges each line by the lines before it, so a prefix it rejects means it rejects the
+# whole text (and the transformer gives nothing) without parsing a megabyte of it.
+EAGER_PREFIX = 64 * 1024
+
+
+def _eager_parse_fails_early(filename: str, text: str) -> bool:
+    if len(text) <= EAGER_PREFIX:
+        return False
+    try:
+        import configparser
+
+        from detect_secrets.transformers import get_transformers
+        from detect_secrets.transformers.config import (
+            EagerConfigFileTransformer,
+            IniFileParser,
+        )
+
+        transformers: list[Any] = list(get_transformers())
+        eager = [t for t in transformers if t.is_eager]
+        if [type(t) for t in eager] != [EagerConfigFileTransformer] or \
+                not eager[0].should_parse_file(filename):
+            return False
+        end = text.rfind("\n", 0, EAGER_PREFIX)
+        if end <= 0:
+            return False
+        try:
+            IniFileParser(_NamedText(text[:end + 1], filename),  # type: ignore[arg-type]
+                          add_header=True)
+        except configparser.Error:
+            return True
+    except Exception:  # anything unexpected: parse the whole text, as detect-secrets does
+        return False
+    return False
