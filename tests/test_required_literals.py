@@ -14,6 +14,7 @@ from certwarden.recognition.required_literals import (
     NO_REQUIREMENT,
     LiteralFinder,
     fold,
+    fold_utf8,
     requirement,
 )
 
@@ -27,6 +28,7 @@ def test_fold_maps_what_ignorecase_equates_with_ascii_onto_ascii_lower_case() ->
     no character becomes two (the str methods turn U+0130 into two and leave U+017F alone)."""
     folded = fold(EVERY_CHARACTER)
     assert len(folded) == len(EVERY_CHARACTER)
+    assert fold_utf8(EVERY_CHARACTER) == folded.encode()  # the automata's haystack
     ascii_literal = re.compile("|".join(re.escape(chr(code)) for code in range(128)),
                                re.IGNORECASE)
     ascii_class = re.compile(r"[\x00-\x7f]", re.IGNORECASE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import string
+import tempfile
 import unittest.mock
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +39,8 @@ def scanners(tmp_path_factory: pytest.TempPathFactory
 
 
 def _literals() -> list[str]:
-    with secrets_scan.session(".") as scanner:
+    """Every literal the probes look for, under detect-secrets' default settings."""
+    with tempfile.TemporaryDirectory() as empty, secrets_scan.session(empty) as scanner:
         return sorted({literal for probe in scanner.probes if probe is not None
                        for required in probe.requirements for options in required.sets
                        for literal in options})

@@ -205,8 +205,9 @@ def probe_for(plugin: BasePlugin) -> Probe | None:
     if isinstance(plugin, keyword.KeywordDetector):
         patterns = keyword_patterns()
         if plugin_type.analyze_string is not keyword.KeywordDetector.analyze_string or \
+                plugin_type.analyze_line is not keyword.KeywordDetector.analyze_line or \
                 not patterns:
-            return None
+            return None  # a subclass may match otherwise
         return Probe(patterns, by_line=True)
     return None
 
