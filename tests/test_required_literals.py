@@ -48,6 +48,18 @@ def test_fold_maps_what_ignorecase_equates_with_ascii_onto_ascii_lower_case() ->
     assert fold("ß") == "ß" and fold("ẞ") == "ẞ"  # re does not equate them with "ss"
 
 
+@pytest.mark.parametrize("span", ["a-z", "A-Z", "a-f", "A-F", "0-9", "j-l", "J-L", "r-t", "R-T",
+                                  "h-j", "H-J", "\x00-\x7f", "+/=", "Kk", "\u212a", "sS"])
+def test_a_class_of_ascii_characters_matches_only_their_folds(span: str) -> None:
+    """A character class the analysis expands (under re.IGNORECASE: ranges compile to
+    tests on lower and upper case, plus Python's extra cases): every character it matches,
+    folded, is one of the class's characters folded."""
+    members = {m.group() for m in re.finditer(f"[{span}]", EVERY_CHARACTER)}
+    allowed = {fold(ch) for ch in members}
+    matched = {m.group() for m in re.finditer(f"[{span}]", EVERY_CHARACTER, re.IGNORECASE)}
+    assert {fold(ch) for ch in matched} <= allowed
+
+
 CASES = [
     ("(?:r|s)k_live_[0-9a-zA-Z]{24}", 0, False, [{"rk_live_", "sk_live_"}]),
     ("AKIA[0-9A-Z]{16}", 0, False, [{"AKIA"}]),
