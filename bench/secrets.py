@@ -3,7 +3,8 @@ benchmark repository (every 8th tracked file), whole process, median of interlea
 
     python -m bench.secrets [--runs 3] [--files 600]
 
-Target (issue 5): at most 0.2x of detect-secrets-hook's wall time.
+Target: at most 0.15x of detect-secrets-hook's wall time (issue 5 asked for 0.2x). The peer
+runs with --no-verify, as our hook always does: nothing found is sent to any service.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def main() -> None:
     ours, peer = measure_pair(
         (f"certwarden check --group secrets ({len(files)} files)",
          [tool("certwarden"), "check", "--group", "secrets", *files]),
-        (f"detect-secrets-hook ({len(files)} files)", [tool("detect-secrets-hook"), *files]),
+        (f"detect-secrets-hook --no-verify ({len(files)} files)",
+         [tool("detect-secrets-hook"), "--no-verify", *files]),
         args.repo, runs=args.runs)
     print(table([(ours, peer), (peer, None)]))
 

@@ -451,9 +451,4 @@ def test_crafted_inputs_finish_within_a_second(checker: Checker,
     with capsys.disabled():
         print("\n".join([*lines, "  (! = killed at the hard timeout; - = not run: a group it "
                                  "includes was killed)"]) + "\n")
-    # The default groups include `secrets` (detect-secrets, recognition/secrets_scan.py),
-    # which issue 11 does not cover: a slow default run whose keys, certificates and
-    # unique runs are fast is that group's (reported to the lead), kept visible as xfail.
-    assert [line for line in slow if "[default]" not in line] == []
-    if slow:
-        pytest.xfail("slow in the secrets group, not the key guard: " + "; ".join(slow))
+    assert slow == []

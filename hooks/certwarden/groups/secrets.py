@@ -80,10 +80,14 @@ class SecretsGroup(Group):
             ).at(source.path, None,
                  hashlib.sha256(source.path.encode("utf-8", "surrogateescape")).hexdigest())]
         findings = []
-        pinned = _pinned_revision_lines(source)
-        for secret in self._scanner_for(context).scan(source.path, source.data):
+        secrets = self._scanner_for(context).scan(source.path, source.data)
+        pinned = _pinned_revision_lines(source) if secrets else set()
+        public = PublicArmor(source.data) if secrets else None
+        for secret in secrets:
             if secret.line_number in pinned:
                 continue  # a commit id pinned in our own config is not a secret
+            if public is not None and public.holds_only(secret.secret_value):
+                continue  # part of a certificate (CSR, CRL, public key): public material
             fingerprint = hashlib.sha256(
                 f"{secret.type}\0{secret.secret_hash}".encode()).hexdigest()
             findings.append(SECRET.issue(
@@ -108,6 +112,65 @@ def _pinned_revision_lines(source: SourceFile) -> set[int]:
                          rb"(?:#.*)?$")
     return {number for number, line in enumerate(source.data.splitlines(), 1)
             if pattern.match(line)}
+
+
+# Armored blocks of public material: certificates, CSRs, CRLs, public keys, PKCS#7.
+# (A private key block is judged by the key rules, from what it holds.)
+PUBLIC_ARMOR_LABELS = frozenset({
+    "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE", "CERTIFICATE REQUEST",
+    "NEW CERTIFICATE REQUEST", "X509 CRL", "PUBLIC KEY", "RSA PUBLIC KEY", "PKCS7",
+    "PKCS #7 SIGNED DATA", "CMS"})
+
+
+class PublicArmor:
+    """The bodies of a file's complete public armored blocks, each made of lines holding
+    nothing but base64, maybe indented or quoted as in YAML, JSON or source strings
+    (`"MIIB...\\n",`). A block with anything else on a body line (headers, other text),
+    an END of another label, or a body that is not one DER SEQUENCE is not counted."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.bodies: list[tuple[int, int]] = []  # (start, end) offsets in data
+        if b"-----BEGIN " not in data:
+            return
+        import re
+
+        from certwarden.recognition.armor import der_element_length, find_blocks
+
+        body_line = re.compile(rb'[ \t]*(["\']?)[A-Za-z0-9+/]+={0,2}(?:\\r)?(?:\\n)?\1'
+                               rb'[ \t]*[,+]?[ \t]*\r?')
+        for block in find_blocks(data, labels=PUBLIC_ARMOR_LABELS, keep_empty=False):
+            der = block.der
+            if not block.complete or block.end_label != block.label or block.headers or \
+                    block.stray_lines or not der or der[0] != 0x30 or \
+                    der_element_length(der) != len(der):
+                continue
+            begin_end = data.find(b"\n", block.start, block.end)
+            end_start = data.rfind(b"\n", block.start, block.end)
+            if begin_end == -1 or end_start <= begin_end:
+                continue  # markers on one line (a JSON string): no body lines of its own
+            lines = data[begin_end + 1:end_start].split(b"\n")
+            if all(not line.strip() or body_line.fullmatch(line) for line in lines):
+                self.bodies.append((begin_end + 1, end_start))
+
+    def holds_only(self, value: str | None) -> bool:
+        """Whether `value` (a reported secret, its quotes and spaces aside) occurs in the
+        file, and only inside these bodies: then it is part of public material, wherever
+        detect-secrets reports it (its YAML transformer reports a block scalar on its
+        key's line). The same string anywhere else keeps it reported."""
+        if not self.bodies or not value:
+            return False
+        needle = value.strip().strip("\"'").encode("utf-8", "surrogateescape")
+        if len(needle) < 8:
+            return False
+        found = False
+        at = self.data.find(needle)
+        while at != -1:
+            if not any(start <= at and at + len(needle) <= end for start, end in self.bodies):
+                return False
+            found = True
+            at = self.data.find(needle, at + 1)
+        return found
 
 
 GROUP = SecretsGroup()

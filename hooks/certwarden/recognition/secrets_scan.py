@@ -8,12 +8,13 @@ Two paths, one set of findings (the (file, line, type) set of `detect-secrets sc
 - The fast path, taken only on the releases in TESTED_RELEASES (the ones the test matrix
   covers, see docs/architecture.md; pyproject.toml admits any later 1.x) and only while the
   private functions it calls keep the signatures it was written against. Before scanning
-  a file's lines, each plugin's own patterns are searched over the whole text: a plugin
-  whose patterns match nowhere cannot report anything in that file (its analyze_line
-  only yields what those patterns match), so it is skipped, and so is any line no
-  remaining plugin's pattern matches (an entropy plugin's match counts only above the
-  plugin's own entropy limit, by its own measure). Everything that runs is
-  detect-secrets' own code; the line loop mirrors its private
+  a file's lines, each plugin's own patterns are searched: a plugin whose patterns match
+  nowhere cannot report anything in that file (its analyze_line only yields what those
+  patterns match), so it is skipped, and so is any line no remaining plugin's pattern
+  matches (an entropy plugin's match counts only above the plugin's own entropy limit, by
+  its own measure). A pattern is searched only where the literals every match of it holds
+  occur (required_literals.py; one Aho-Corasick pass per text). Everything that decides
+  a finding is detect-secrets' own code; the line loop mirrors its private
   `_process_line_based_plugins`.
 Another release, a missing private function or a changed signature selects the public
 path: a new detect-secrets release makes the hook slower, never wrong or blocking.
@@ -30,9 +31,10 @@ import inspect
 import io
 import json
 import locale
+import math
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from detect_secrets.core import scan as ds_scan
@@ -45,6 +47,12 @@ from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
 from detect_secrets.settings import get_plugins, get_settings, transient_settings
 from detect_secrets.transformers import get_transformed_file
 from detect_secrets.util.code_snippet import get_code_snippet
+
+from certwarden.recognition.required_literals import (
+    LiteralFinder,
+    letterless_sets,
+    requirement,
+)
 
 # The releases (major, minor) the fast path is tested on: [first, last). pyproject.toml's
 # dependency range is the same (a test compares), and .ci/detect-secrets-matrix runs the
@@ -114,43 +122,60 @@ def default_configuration() -> dict[str, Any]:
     return configuration
 
 
-def keyword_gates(denylist: tuple[str, ...]) -> frozenset[str]:
-    """Literal words one of which every KeywordDetector keyword contains, computed from
-    detect-secrets' own denylist: the longest run of letters of each keyword pattern
-    (`api_?key` -> `api`). Compared case-folded, which maps everything re.IGNORECASE
-    equates onto one form, so a text without any gate cannot match."""
-    gates = set()
-    for pattern in denylist:
-        runs = re.findall(r"[^\W\d_]+", re.sub(r".\?", " ", pattern))  # drop optional chars
-        gates.add(max(runs, key=len).casefold() if runs else "")
-    return frozenset(gates)
+def keyword_patterns() -> list[re.Pattern[str]] | None:
+    """Every regex KeywordDetector searches a line with, whatever the file type (it picks
+    one table by type; a line none of them matches is not reported whatever the type)."""
+    tables = getattr(keyword, "REGEX_BY_FILETYPE", None)
+    default = getattr(keyword, "QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP", None)
+    if not isinstance(tables, dict) or not isinstance(default, dict):
+        return None
+    patterns: dict[tuple[str, int], re.Pattern[str]] = {}
+    for table in [*tables.values(), default]:
+        if not isinstance(table, dict) or not table:
+            return None
+        for pattern in table:
+            if not isinstance(pattern, re.Pattern) or not isinstance(pattern.pattern, str):
+                return None
+            patterns[(pattern.pattern, pattern.flags)] = pattern
+    return list(patterns.values())
 
 
 class Probe:
-    """Where one plugin could report: patterns over the whole text; for the keyword
-    plugin, literal gates that must appear first (its alternation is slow on long text);
-    for the entropy plugins, the test a match must pass to be reported at all."""
+    """Where one plugin could report: its patterns, each with the literals every match of
+    it holds (recognition/required_literals.py); `by_line`: searched line by line only
+    (the keyword plugin's patterns span line breaks over a whole text); for the entropy
+    plugins, the test a match must pass to be reported at all."""
 
-    __slots__ = ("accepts", "gates", "patterns")
+    __slots__ = ("accepts", "by_line", "patterns", "requirements")
 
-    def __init__(self, patterns: list[re.Pattern[str]],
-                 gates: frozenset[str] | None = None,
+    def __init__(self, patterns: list[re.Pattern[str]], *, by_line: bool = False,
                  accepts: Callable[[re.Match[str]], bool] | None = None) -> None:
         self.patterns = patterns
-        self.gates = gates
+        self.requirements = [requirement(pattern) for pattern in patterns]
+        self.by_line = by_line
         self.accepts = accepts
+
+    def matches_line(self, pattern: re.Pattern[str], line: str) -> bool:
+        if self.accepts is None:
+            return pattern.search(line) is not None
+        return any(self.accepts(match) for match in pattern.finditer(line))
 
 
 def _entropy_test(plugin: HighEntropyStringsPlugin) -> Callable[[re.Match[str]], bool] | None:
     """The plugin's own threshold: it reports a quoted string (group 2 of its regex) only
-    when the string's Shannon entropy, by its own measure, is above its limit."""
+    when the string's Shannon entropy, by its own measure, is above its limit. The
+    entropy of n characters is at most log2(n) (the hex plugin's measure only subtracts
+    from it), so a string shorter than 2**limit cannot pass and is not measured."""
     measure = getattr(plugin, "calculate_shannon_entropy", None)
     limit = getattr(plugin, "entropy_limit", None)
     if not callable(measure) or not isinstance(limit, (int, float)) or \
             plugin.regex.groups < 2:
         return None
+    shortest = math.ceil(2 ** (limit - 1e-9)) if limit > 0 else 0
+
     def accepts(match: re.Match[str]) -> bool:
-        return bool(measure(match.group(2)) > limit)
+        value = match.group(2)
+        return len(value) >= shortest and bool(measure(value) > limit)
 
     return accepts
 
@@ -178,13 +203,12 @@ def probe_for(plugin: BasePlugin) -> Probe | None:
             return None
         return Probe([regex], accepts=_entropy_test(plugin))
     if isinstance(plugin, keyword.KeywordDetector):
-        denylist = getattr(keyword, "DENYLIST", None)
-        if not isinstance(denylist, (list, tuple)) or not denylist or \
-                not all(isinstance(p, str) for p in denylist):
-            return None
-        # Every keyword regex starts from one of these words, case-insensitively.
-        return Probe([re.compile("|".join(denylist), re.IGNORECASE)],
-                     keyword_gates(tuple(denylist)))
+        patterns = keyword_patterns()
+        if plugin_type.analyze_string is not keyword.KeywordDetector.analyze_string or \
+                plugin_type.analyze_line is not keyword.KeywordDetector.analyze_line or \
+                not patterns:
+            return None  # a subclass may match otherwise
+        return Probe(patterns, by_line=True)
     return None
 
 
@@ -240,6 +264,8 @@ class SecretScanner:
         self.encoding = locale.getpreferredencoding(False)
         self.plugins = list(get_plugins())
         self.probes = [probe_for(plugin) for plugin in self.plugins] if fast else []
+        self.literals = LiteralFinder(required for probe in self.probes if probe is not None
+                                      for required in probe.requirements)
         self._cleanup = cleanup
         self._folder: str | None = None  # where the public path writes files, once needed
 
@@ -302,34 +328,36 @@ class SecretScanner:
     def _candidates(self, lines: list[str]) -> dict[int, set[int]]:
         """Line index -> indexes of the plugins whose patterns can match that line.
 
-        Each pattern runs once over the whole text (lines as detect-secrets sees them,
-        right-stripped). A match marks every line it spans: a per-line match is either
-        found where it starts or lies inside an earlier match that is marked.
+        A pattern is searched only where the literals every match of it holds are found
+        (one Aho-Corasick pass per text): on just those lines, or, when they are most of
+        the text, once over the whole text (lines as detect-secrets sees them,
+        right-stripped), where a match marks every line it spans: a per-line match is
+        either found where it starts or lies inside an earlier match that is marked.
         """
         stripped = [line.rstrip() for line in lines]
-        whole = "\n".join(stripped)
-        folded: str | None = None
-        starts = [0]
-        for line in stripped[:-1]:
-            starts.append(starts[-1] + len(line) + 1)
+        found = self.literals.find(stripped)
+        whole = found.text
+        starts: list[int] | None = None
         candidates: dict[int, set[int]] = {}
         for index, probe in enumerate(self.probes):
             if probe is None:
                 for line_index in range(len(lines)):
                     candidates.setdefault(line_index, set()).add(index)
                 continue
-            if probe.gates is not None:
-                folded = whole.casefold() if folded is None else folded
-                if not any(gate in folded for gate in probe.gates):
+            by_line: list[tuple[re.Pattern[str], tuple[frozenset[str], ...],
+                                set[int] | None]] = []
+            for pattern, required in zip(probe.patterns, probe.requirements, strict=True):
+                if not found.holds(required):
+                    continue  # no match anywhere in the text
+                where = found.where(required)
+                if probe.by_line or (where is not None and 2 * len(where) <= len(stripped)):
+                    by_line.append((pattern, letterless_sets(required),
+                                    None if where is None else set(where)))
                     continue
-                if len(folded) == len(whole) and "" not in probe.gates:
-                    # Folding kept every position: search only the lines holding a gate
-                    # (a match holds one, and gates are letters, never a line break).
-                    for line_index in _lines_holding(folded, probe.gates, starts):
-                        if any(p.search(stripped[line_index]) for p in probe.patterns):
-                            candidates.setdefault(line_index, set()).add(index)
-                    continue
-            for pattern in probe.patterns:
+                if starts is None:
+                    starts = [0]
+                    for line in stripped[:-1]:
+                        starts.append(starts[-1] + len(line) + 1)
                 for match in pattern.finditer(whole):
                     if probe.accepts is not None and not probe.accepts(match):
                         continue
@@ -337,6 +365,23 @@ class SecretScanner:
                     last = bisect.bisect_right(starts, max(match.end() - 1, match.start())) - 1
                     for line_index in range(first, last + 1):
                         candidates.setdefault(line_index, set()).add(index)
+            if not by_line:
+                continue
+            holding = [only for _, _, only in by_line]
+            lines_to_search: Iterable[int] = range(len(stripped)) if None in holding else \
+                sorted(set().union(*(only for only in holding if only is not None)))
+            for line_index in lines_to_search:
+                marked = candidates.get(line_index)
+                if marked is not None and index in marked:
+                    continue  # a whole-text match already marked it
+                line = stripped[line_index]
+                for pattern, raw_sets, only in by_line:
+                    if (only is None or line_index in only) and \
+                            all(any(literal in line for literal in options)
+                                for options in raw_sets) and \
+                            probe.matches_line(pattern, line):
+                        candidates.setdefault(line_index, set()).add(index)
+                        break
         return candidates
 
     def _scan_lines(self, filename: str, lines: list[str]) -> Iterator[PotentialSecret]:
@@ -359,17 +404,6 @@ class SecretScanner:
                             secret=secret.secret_value, plugin=plugin, line=line,
                             context=snippet):
                         yield secret
-
-
-def _lines_holding(text: str, words: frozenset[str], starts: list[int]) -> set[int]:
-    """Indexes of the lines (starting at `starts`) where any of the words occurs."""
-    found = set()
-    for word in words:
-        at = text.find(word)
-        while at != -1:
-            found.add(bisect.bisect_right(starts, at) - 1)
-            at = text.find(word, at + len(word))
-    return found
 
 
 # The private functions, looked up when called: fast_path_problem() vouched for them.
@@ -399,7 +433,47 @@ def _line_variants(filename: str, text: str) -> Iterator[list[str]]:
         stream.seek(0)
         lines = stream.readlines()
     yield lines
+    if _eager_parse_fails_early(filename, text):
+        return
     stream.seek(0)
     eager = get_transformed_file(stream, use_eager_transformers=True)  # type: ignore[arg-type]
     if eager:
         yield eager
+
+
+# Eager lines are only wanted for a file the first pass found nothing in; on the tested
+# releases they come from one transformer that reads the file as INI (configparser). Over a
+# long text its first lines are tried alone first: configparser reads line by line and
+# judges each line by the lines before it, so a prefix it rejects means it rejects the
+# whole text (and the transformer gives nothing) without parsing a megabyte of it.
+EAGER_PREFIX = 64 * 1024
+
+
+def _eager_parse_fails_early(filename: str, text: str) -> bool:
+    if len(text) <= EAGER_PREFIX:
+        return False
+    try:
+        import configparser
+
+        from detect_secrets.transformers import get_transformers
+        from detect_secrets.transformers.config import (
+            EagerConfigFileTransformer,
+            IniFileParser,
+        )
+
+        transformers: list[Any] = list(get_transformers())
+        eager = [t for t in transformers if t.is_eager]
+        if [type(t) for t in eager] != [EagerConfigFileTransformer] or \
+                not eager[0].should_parse_file(filename):
+            return False
+        end = text.rfind("\n", 0, EAGER_PREFIX)
+        if end <= 0:
+            return False
+        try:
+            IniFileParser(_NamedText(text[:end + 1], filename),  # type: ignore[arg-type]
+                          add_header=True)
+        except configparser.Error:
+            return True
+    except Exception:  # anything unexpected: parse the whole text, as detect-secrets does
+        return False
+    return False
