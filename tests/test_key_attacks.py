@@ -1,0 +1,408 @@
+"""Attacks on check-private-keys after key guard v2 (issue 11): each test is a way an
+unencrypted key got past `certwarden check --group keys` (or a real `git commit`), made
+the key guard hang, or wrongly blocked a file that holds no secret. Every attack keeps
+its encrypted, public or placeholder counterpart beside it, which must stay allowed.
+
+Keys are generated at test time (tests/pki.py, ssh-keygen, puttygen); nothing secret is
+committed. Inputs that could hang run in a separate process under a hard timeout, so a
+regression fails its test instead of stalling the suite.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
+
+from certwarden.recognition.keys import find_keys
+from tests import hookrepo, pki, tools
+from tests.conftest import RunJson, rules_of
+
+E, F = serialization.Encoding, serialization.PrivateFormat
+NO = serialization.NoEncryption()
+PASS = b"attack-Pass-3"
+HARD_TIMEOUT = 20.0  # seconds: a hang fails the test instead of the suite
+BLOCKING = {"key-unencrypted", "key-unreadable", "key-weak-encryption"}
+SLOT = 31  # pki.rsa_key slot of this module
+
+
+def _rsa_pkcs1() -> bytes:
+    return pki.rsa_key(2048, SLOT).private_bytes(E.PEM, F.TraditionalOpenSSL, NO)
+
+
+def _rsa_pkcs8() -> bytes:
+    return pki.rsa_key(2048, SLOT).private_bytes(E.PEM, F.PKCS8, NO)
+
+
+def _rsa_pkcs8_encrypted() -> bytes:
+    return pki.rsa_key(2048, SLOT).private_bytes(
+        E.PEM, F.PKCS8, serialization.BestAvailableEncryption(PASS))
+
+
+def _ec_sec1() -> bytes:
+    return pki.ec_key(SLOT).private_bytes(E.PEM, F.TraditionalOpenSSL, NO)
+
+
+def _ed25519_pkcs8() -> bytes:
+    return ed25519.Ed25519PrivateKey.generate().private_bytes(E.PEM, F.PKCS8, NO)
+
+
+def _lines(pem: bytes) -> list[bytes]:
+    return pem.strip().splitlines()
+
+
+def _der(pem: bytes) -> bytes:
+    return base64.b64decode(b"".join(_lines(pem)[1:-1]))
+
+
+def _blocking(document: dict[str, Any]) -> set[str]:
+    return {f["rule"] for f in document["findings"]
+            if f["severity"] == "error" and f["rule"] in BLOCKING}
+
+
+def _check(run_json: RunJson, tmp_path: Path, name: str, data: bytes) -> tuple[int, dict[str, Any]]:
+    target = tmp_path / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return run_json("--group", "keys", "--", name)
+
+
+def assert_blocks(run_json: RunJson, tmp_path: Path, name: str, data: bytes) -> dict[str, Any]:
+    code, document = _check(run_json, tmp_path, name, data)
+    assert code == 1 and _blocking(document), document["findings"]
+    return document
+
+
+def assert_allows(run_json: RunJson, tmp_path: Path, name: str, data: bytes) -> None:
+    code, document = _check(run_json, tmp_path, name, data)
+    assert code == 0 and not _blocking(document), document["findings"]
+
+
+def _process(folder: Path, name: str, data: bytes) -> subprocess.CompletedProcess[str]:
+    (folder / name).write_bytes(data)
+    return subprocess.run([sys.executable, "-m", "certwarden", "check", "--group", "keys",
+                           "--format", "json", "--now", pki.NOW_ISO, "--", name], cwd=folder,
+                          capture_output=True, text=True, timeout=HARD_TIMEOUT)
+
+
+# -- a hang: text escapes undone again inside what unescaping produced ------------------------
+
+def _escape_bomb(levels: int, blocks: int = 1) -> bytes:
+    """An unreadable key block whose body every unescaper changes, at every level: each
+    unescaping found another unreadable block and unescaped it again (30 ways a level)."""
+    backslashes = b"\\" * (2 ** levels)
+    junk = (backslashes + b"n %" + b"25" * levels + b"41 &" + b"amp;" * levels + b"lt; '"
+            + backslashes + b"x' \"y\" =3D")
+    body = b"".join(_lines(_rsa_pkcs1())[1:4])
+    block = (b"-----BEGIN RSA PRIVATE KEY-----\n" + junk + b"\n" + body + b"\n" + junk
+             + b"\n-----END RSA PRIVATE KEY-----\n")
+    return block * blocks
+
+
+@pytest.mark.parametrize(("levels", "blocks"), [(2, 1), (4, 1), (8, 1), (2, 400)])
+def test_nested_escapes_in_an_unreadable_block_are_bounded(tmp_path: Path, levels: int,
+                                                           blocks: int) -> None:
+    try:
+        result = _process(tmp_path, "bomb.pem", _escape_bomb(levels, blocks))
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"check-private-keys still running after {HARD_TIMEOUT:.0f} s")
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.returncode == 1  # a labelled key no parser reads still blocks
+    assert "key-unreadable" in _blocking(json.loads(result.stdout))
+
+
+def test_unescaping_still_composes_two_layers(run_json: RunJson, tmp_path: Path) -> None:
+    """The bound keeps JSON in a JSON string (two layers) working."""
+    doubly = json.dumps(json.dumps({"key": _rsa_pkcs8().decode()})).encode()
+    document = assert_blocks(run_json, tmp_path, "doubly.json", doubly)
+    assert "key-unencrypted" in rules_of(document)
+
+
+# -- a key as a symbolic link's target: git stores the link text, which is the key ------------
+
+def _symlink(folder: Path, name: str, target: bytes) -> None:
+    (folder / name).symlink_to(os.fsdecode(target))
+
+
+def test_key_as_symlink_target_blocks(run_json: RunJson, tmp_path: Path) -> None:
+    _symlink(tmp_path, "sensor1.pem", _rsa_pkcs1())
+    code, document = run_json("--group", "keys", "--", "sensor1.pem")
+    assert code == 1 and "key-unencrypted" in rules_of(document), document["findings"]
+
+
+def test_encrypted_key_and_ordinary_links_pass(run_json: RunJson, tmp_path: Path) -> None:
+    _symlink(tmp_path, "encrypted.pem", _rsa_pkcs8_encrypted())
+    _symlink(tmp_path, "current.key", b"../keys/sensor1.key")
+    code, document = run_json("--group", "keys", "--", "encrypted.pem", "current.key")
+    assert code == 0 and not _blocking(document), document["findings"]
+
+
+def test_key_as_symlink_target_in_the_index(run_json: RunJson, tmp_path: Path) -> None:
+    hookrepo.git(tmp_path, "init", "-q", "-b", "main")
+    _symlink(tmp_path, "sensor1.pem", _rsa_pkcs1())
+    hookrepo.git(tmp_path, "add", "sensor1.pem")
+    code, document = run_json("--group", "keys")
+    assert code == 1 and "key-unencrypted" in rules_of(document), document["findings"]
+
+
+def test_manifest_hands_symlinks_to_the_key_hook() -> None:
+    """pre-commit's identify tags a symlink `symlink`, never `file`: `types: [file]` kept
+    every link away from check-private-keys."""
+    import yaml
+
+    manifest = yaml.safe_load((hookrepo.PROJECT / ".pre-commit-hooks.yaml").read_text())
+    entry = next(hook for hook in manifest if hook["id"] == "check-private-keys")
+    assert "symlink" in entry.get("types_or", []) and "types" not in entry
+
+
+# -- keys cut short that still hold their secret -----------------------------------------------
+
+def test_ec_key_first_line_holds_the_whole_secret(run_json: RunJson, tmp_path: Path) -> None:
+    """SEC1 puts the private scalar right after the version: the first base64 line of an EC
+    key (64 characters, under the placeholder threshold) holds all 32 bytes of it."""
+    lines = _lines(_ec_sec1())
+    assert_blocks(run_json, tmp_path, "doc.md", b"\n".join([lines[0], lines[1], b"...",
+                                                            lines[-1]]) + b"\n")
+    assert_blocks(run_json, tmp_path, "cut.pem", lines[0] + b"\n" + lines[1] + b"\n")
+
+
+def test_ed25519_key_missing_its_last_characters(run_json: RunJson, tmp_path: Path) -> None:
+    lines = _lines(_ed25519_pkcs8())
+    assert_blocks(run_json, tmp_path, "a.md", b"\n".join([lines[0], lines[1][:-4] + b"...",
+                                                          lines[-1]]) + b"\n")
+    assert_blocks(run_json, tmp_path, "b.txt", lines[0] + b"\n" + lines[1][:-8] + b"\n")
+
+
+def test_rsa_key_missing_its_crt_parameters(run_json: RunJson, tmp_path: Path) -> None:
+    """A PKCS#1 key cut before dP, dQ and qInv still holds n, e, d and p."""
+    der = _der(_rsa_pkcs1())
+    cut = der[:len(der) - 400]
+    assert_blocks(run_json, tmp_path, "key.der", cut)
+    assert_blocks(run_json, tmp_path, "key.txt", b"key: " + base64.b64encode(cut) + b"\n")
+    assert_blocks(run_json, tmp_path, "firmware.bin", b"\x7fELF" + bytes(100) + cut + bytes(64))
+
+
+def test_documentation_excerpts_of_public_bytes_pass(run_json: RunJson, tmp_path: Path) -> None:
+    """The first lines of an RSA key hold its header and the start of the modulus (public):
+    documentation showing them with an ellipsis leaks nothing."""
+    for index, pem in enumerate((_rsa_pkcs1(), _rsa_pkcs8())):
+        lines = _lines(pem)
+        for shown in (2, 3):
+            excerpt = b"\n".join([b"```", lines[0], *lines[1:1 + shown], b"...", lines[-1],
+                                  b"```"]) + b"\n"
+            assert_allows(run_json, tmp_path, f"docs/{index}-{shown}.md", excerpt)
+
+
+def test_excerpt_with_a_gap_then_more_key_still_blocks(run_json: RunJson, tmp_path: Path) -> None:
+    lines = _lines(_rsa_pkcs1())
+    gap = b"\n".join([lines[0], *lines[1:4], b"...", *lines[8:-1], lines[-1]]) + b"\n"
+    assert_blocks(run_json, tmp_path, "gap.pem", gap)
+
+
+# -- base64 split over string literals (Java, Kotlin, C#, JS, Go, Python, C, PHP) -------------
+
+def _split(text: bytes, width: int = 64) -> list[bytes]:
+    return [text[i:i + width] for i in range(0, len(text), width)]
+
+
+CONCATENATIONS: dict[str, Callable[[list[bytes]], bytes]] = {
+    "java": lambda parts: b'String KEY = "' + b'" +\n        "'.join(parts) + b'";\n',
+    "java-plus-first": lambda parts: b'String KEY = "' + b'"\n      + "'.join(parts) + b'";\n',
+    "javascript": lambda parts: b"const key = '" + b"' +\n  '".join(parts) + b"';\n",
+    "python": lambda parts: b'KEY = (\n    "' + b'"\n    "'.join(parts) + b'"\n)\n',
+    "c": lambda parts: b'const char *key =\n  "' + b'"\n  "'.join(parts) + b'";\n',
+    "php": lambda parts: b"$key = '" + b"' .\n  '".join(parts) + b"';\n",
+    "array": lambda parts: b'"key": [\n  "' + b'",\n  "'.join(parts) + b'"\n]\n',
+}
+
+
+@pytest.mark.parametrize("syntax", CONCATENATIONS)
+def test_base64_key_split_over_string_literals(run_json: RunJson, tmp_path: Path,
+                                               syntax: str) -> None:
+    parts = _split(b"".join(_lines(_rsa_pkcs8())[1:-1]))
+    document = assert_blocks(run_json, tmp_path, f"Key.{syntax}",
+                             CONCATENATIONS[syntax](parts))
+    assert "key-unencrypted" in rules_of(document)
+
+
+def test_encrypted_key_split_over_string_literals_passes(run_json: RunJson,
+                                                         tmp_path: Path) -> None:
+    parts = _split(b"".join(_lines(_rsa_pkcs8_encrypted())[1:-1]))
+    assert_allows(run_json, tmp_path, "Key.java", CONCATENATIONS["java"](parts))
+
+
+def test_unrelated_base64_literals_stay_quiet() -> None:
+    literals = [base64.b64encode(os.urandom(48)) for _ in range(40)]
+    scan = find_keys(CONCATENATIONS["java"](literals) + CONCATENATIONS["array"](literals))
+    assert scan.keys == [] and scan.unreadable == []
+
+
+# -- headers that claim encryption over a plaintext key ----------------------------------------
+
+def _ssh_string(value: bytes) -> bytes:
+    return struct.pack(">I", len(value)) + value
+
+
+def _openssh_claiming(cipher: bytes, pem: bytes) -> bytes:
+    """The key's own plaintext private section under a header naming a cipher and bcrypt."""
+    raw = _der(pem)
+    offset = 15
+    for _ in range(3):  # cipher, kdf, kdf options
+        offset += 4 + struct.unpack(">I", raw[offset:offset + 4])[0]
+    rest = raw[offset:]
+    options = _ssh_string(os.urandom(16)) + struct.pack(">I", 16)
+    lying = (b"openssh-key-v1\0" + _ssh_string(cipher) + _ssh_string(b"bcrypt")
+             + _ssh_string(options) + rest)
+    return (b"-----BEGIN OPENSSH PRIVATE KEY-----\n" + base64.encodebytes(lying)
+            + b"-----END OPENSSH PRIVATE KEY-----\n")
+
+
+def _ssh_keygen(tmp_path: Path, passphrase: str) -> bytes:
+    tools.require("ssh-keygen")
+    path = tmp_path / f"id_{len(passphrase)}"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-f", str(path)],
+                   check=True, capture_output=True)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("cipher", [b"aes256-ctr", b"chacha20-poly1305@openssh.com"])
+def test_openssh_header_naming_a_cipher_over_plaintext(run_json: RunJson, tmp_path: Path,
+                                                       cipher: bytes) -> None:
+    lying = _openssh_claiming(cipher, _ssh_keygen(tmp_path, ""))
+    document = assert_blocks(run_json, tmp_path, "id_ed25519", lying)
+    assert "key-unencrypted" in rules_of(document)
+
+
+def test_openssh_encrypted_by_ssh_keygen_passes(run_json: RunJson, tmp_path: Path) -> None:
+    assert_allows(run_json, tmp_path, "id_ed25519", _ssh_keygen(tmp_path, PASS.decode()))
+
+
+def _puttygen(tmp_path: Path, passphrase: bytes, version: int) -> bytes:
+    tools.require("puttygen")
+    source = tmp_path / "source.pem"
+    source.write_bytes(_rsa_pkcs1())
+    words = tmp_path / "words"
+    words.write_bytes(passphrase + b"\n" if passphrase else b"")
+    target = tmp_path / f"key-{version}-{len(passphrase)}.ppk"
+    subprocess.run(["puttygen", str(source), "-O", "private", "-o", str(target),
+                    "--new-passphrase", str(words), "--ppk-param", f"version={version}"],
+                   check=True, capture_output=True)
+    source.unlink()
+    return target.read_bytes()
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_putty_header_edited_to_claim_encryption(run_json: RunJson, tmp_path: Path,
+                                                 version: int) -> None:
+    """A one-word edit: `Encryption: none` -> `aes256-cbc`, the private lines untouched."""
+    plain = _puttygen(tmp_path, b"", version)
+    lying = plain.replace(b"Encryption: none", b"Encryption: aes256-cbc")
+    document = assert_blocks(run_json, tmp_path, "edited.ppk", lying)
+    assert "key-unencrypted" in rules_of(document)
+    _code, document = _check(run_json, tmp_path, "real.ppk", _puttygen(tmp_path, PASS, version))
+    assert "key-unencrypted" not in rules_of(document) and "key-unreadable" not in \
+        rules_of(document), document["findings"]
+
+
+def test_pkcs8_encryption_header_over_a_plaintext_key(run_json: RunJson, tmp_path: Path) -> None:
+    from asn1crypto import keys as asn1_keys
+
+    encrypted = asn1_keys.EncryptedPrivateKeyInfo.load(_der(_rsa_pkcs8_encrypted()))
+    lying = asn1_keys.EncryptedPrivateKeyInfo({
+        "encryption_algorithm": encrypted["encryption_algorithm"],
+        "encrypted_data": _der(_rsa_pkcs8())}).dump()
+    pem = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + base64.encodebytes(lying)
+           + b"-----END ENCRYPTED PRIVATE KEY-----\n")
+    document = assert_blocks(run_json, tmp_path, "lying.key", pem)
+    assert "key-unencrypted" in rules_of(document)
+    assert_allows(run_json, tmp_path, "real.key", _rsa_pkcs8_encrypted())
+
+
+# -- compressed streams: zlib (git loose objects in fixtures), and layers past the depth ------
+
+def test_key_in_a_git_loose_object(run_json: RunJson, tmp_path: Path) -> None:
+    """A fixture repository committed as `dot_git/`: its loose objects are zlib streams."""
+    pem = _rsa_pkcs1()
+    loose = zlib.compress(b"blob %d\0" % len(pem) + pem)
+    document = assert_blocks(run_json, tmp_path, "fixture/dot_git/objects/ab/cdef0123", loose)
+    assert "key-unencrypted" in rules_of(document)
+    encrypted = _rsa_pkcs8_encrypted()
+    assert_allows(run_json, tmp_path, "fixture/dot_git/objects/ab/0123cdef",
+                  zlib.compress(b"blob %d\0" % len(encrypted) + encrypted))
+
+
+def test_text_opening_like_a_zlib_header_is_quiet(run_json: RunJson, tmp_path: Path) -> None:
+    assert_allows(run_json, tmp_path, "notes.txt", b"x^2 + y^2 = r^2\n" * 20)
+
+
+def test_layers_past_the_depth_cap_are_named(run_json: RunJson, tmp_path: Path) -> None:
+    import gzip
+
+    data = _rsa_pkcs1()
+    for _ in range(6):
+        data = gzip.compress(data)
+    _code, document = _check(run_json, tmp_path, "nested.gz", data)
+    assert any(f["rule"] == "key-unreadable" and "layers" in f["message"]
+               for f in document["findings"]), document["findings"]
+
+
+# -- false positives ---------------------------------------------------------------------------
+
+def test_source_and_documentation_named_after_passphrases(run_json: RunJson,
+                                                          tmp_path: Path) -> None:
+    """`passphrase.py` beside `private_key.py` is code, not a passphrase beside a key."""
+    (tmp_path / "crypto").mkdir()
+    (tmp_path / "crypto" / "private_key.py").write_bytes(b"def load(): ...\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "private-keys.md").write_bytes(b"# Keys\n")
+    for name, text in (("crypto/passphrase.py", b"def ask(): ...\n"),
+                       ("crypto/test_passphrase_prompt.py", b"def test(): ...\n"),
+                       ("docs/passphrase-policy.md", b"# Passphrases\nUse a long one.\n")):
+        _code, document = _check(run_json, tmp_path, name, text)
+        assert "passphrase-committed" not in rules_of(document), (name, document["findings"])
+
+
+def test_passphrase_file_beside_a_key_still_blocks(run_json: RunJson, tmp_path: Path) -> None:
+    (tmp_path / "pki").mkdir()
+    (tmp_path / "pki" / "sensor1.key").write_bytes(_rsa_pkcs8_encrypted())
+    for name in ("pki/sensor1.pass", "pki/passphrase.txt", "pki/passphrase"):
+        code, document = _check(run_json, tmp_path, name, PASS + b"\n")
+        assert code == 1 and "passphrase-committed" in rules_of(document), name
+
+
+def test_key_prefix_constant_in_a_compiled_file(run_json: RunJson, tmp_path: Path) -> None:
+    """Libraries build X25519/Ed25519 keys from a 16-byte PKCS#8 prefix constant; in a
+    compiled file (.pyc, .so, .class) the bytes after it are code, not a secret."""
+    prefix = b'0.\x02\x01\x000\x05\x06\x03+en\x04"\x04 '
+    pyc = (b"\xa7\r\r\n" + bytes(12) + b"\xe3\x00\x00\x00" + bytes(200) + prefix
+           + b"\xe90\x00\x00\x00r\x02\x00\x00\x00\xe9\x10\x00\x00\x00)\x0fr\xb8\x00\x00\x00r"
+           + b"\xf0\x00\x00\x00\xda\x11_zeroed_bytearray" + bytes(100))
+    assert_allows(run_json, tmp_path, "backend.cpython-311.pyc", pyc)
+
+
+@pytest.mark.parametrize("kind", ["x25519", "ed25519"])
+def test_real_raw_key_inside_binary_data_blocks(run_json: RunJson, tmp_path: Path,
+                                                kind: str) -> None:
+    key = (x25519.X25519PrivateKey.generate() if kind == "x25519"
+           else ed25519.Ed25519PrivateKey.generate())
+    der = key.private_bytes(E.DER, F.PKCS8, NO)
+    assert_blocks(run_json, tmp_path, f"{kind}.bin", os.urandom(300) + der + os.urandom(300))
+
+
+def test_ec_key_misaligned_in_base64(run_json: RunJson, tmp_path: Path) -> None:
+    """Base64 of a SEC1 DER that does not start at a multiple of 3 (two bytes before it)."""
+    der = pki.ec_key(SLOT).private_bytes(E.DER, F.TraditionalOpenSSL, NO)
+    assert isinstance(pki.ec_key(SLOT), ec.EllipticCurvePrivateKey)
+    blob = base64.b64encode(b"\x00\x01" + der + bytes(5))
+    assert_blocks(run_json, tmp_path, "blob.json", b'{"blob": "' + blob + b'"}\n')
