@@ -122,6 +122,21 @@ def test_nested_escapes_in_an_unreadable_block_are_bounded(tmp_path: Path, level
     assert "key-unreadable" in _blocking(json.loads(result.stdout))
 
 
+@pytest.mark.parametrize("character", [b",", b")", b"\\", b" "])
+def test_long_line_of_wrapper_characters_in_a_block_is_linear(tmp_path: Path,
+                                                              character: bytes) -> None:
+    """Trailing-wrapper patterns searched at every position were quadratic: 40 KB of ','
+    in a block body took 4 s, 1 MB would take most of an hour."""
+    line = character * (1 << 20) + b"!"
+    data = b'  "-----BEGIN RSA PRIVATE KEY----- " +\n' + line + b"\n-----END RSA PRIVATE KEY-----\n"
+    try:
+        result = _process(tmp_path, "long.pem", data)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"check-private-keys still running after {HARD_TIMEOUT:.0f} s")
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.returncode in (0, 1)
+
+
 def test_unescaping_still_composes_two_layers(run_json: RunJson, tmp_path: Path) -> None:
     """The bound keeps JSON in a JSON string (two layers) working."""
     doubly = json.dumps(json.dumps({"key": _rsa_pkcs8().decode()})).encode()

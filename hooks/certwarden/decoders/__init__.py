@@ -47,6 +47,17 @@ class Limits:
     def __init__(self, total: int = MAX_DECODED_BYTES) -> None:
         self.left = total
         self.refused: list[str] = []  # caps that were hit, for the findings
+        self._seen: set[int] = set()  # hashes of encoded runs already decoded
+
+    def first_time(self, encoded: bytes) -> bool:
+        """False for an encoded run this file already had decoded: a run repeated (a
+        region searched again under text unescapings, or a file of copies) costs once.
+        (The built-in hash is keyed per process, so collisions cannot be crafted.)"""
+        key = hash(encoded)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
 
     def take(self, size: int, what: str) -> bool:
         if size > self.left:

@@ -175,7 +175,7 @@ class Base64Runs(Transport):
             covered = _run_end(data, start, min(len(data), start + MAX_RUN))
             raw = data[start:covered]
             text = _normalise(raw)
-            if len(text) < MIN_ENCODED:
+            if len(text) < MIN_ENCODED or not limits.first_time(text):
                 continue
             url = b"-" in raw or b"_" in raw
             how = "base64url" if url else "base64"

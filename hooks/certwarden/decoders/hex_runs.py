@@ -152,7 +152,8 @@ class HexRuns(Transport):
             decimal = _is_decimal_hit(data, position)
             start, end, decoded = (_decimal_region if decimal else _hex_region)(data, position)
             covered = max(position + 1, end)
-            if len(decoded) < MIN_ENCODED // 2 or not limits.take(len(decoded), "hex"):
+            if len(decoded) < MIN_ENCODED // 2 or not limits.first_time(decoded) \
+                    or not limits.take(len(decoded), "hex"):
                 continue
             yield Decoded(decoded, "decimal bytes" if decimal else "hex", start)
 

@@ -25,6 +25,8 @@ PLACEHOLDER_CHARACTERS = 100  # fewer base64 characters than this cannot be a ke
 _BASE64_CHARACTERS = re.compile(rb"[A-Za-z0-9+/]")
 _ORPHAN_WINDOW = 1 << 16
 MAX_ORPHAN_WINDOWS = 32
+MAX_UNESCAPED_REGIONS = 64  # per file: each region is searched under up to 30 unescapings
+MAX_UNESCAPED_BYTES = 8 * 1024 * 1024  # per file: the text those unescapings produce
 CERTIFICATE_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"})
 
 # Armor labels owned by another format's module (key_formats.FORMATS).
@@ -127,11 +129,28 @@ def _region(data: bytes, start: int, end: int) -> bytes:
 
 
 def _unescaped(view: View, region: bytes, start: int, scan: KeyScan) -> bool:
-    """Search the region again under each text unescaping; True when a key is found."""
+    """Search the region again under each text unescaping; True when a key is found.
+
+    Bounded: never inside text that unescaping produced (unescapings() composes two layers
+    itself), and at most MAX_UNESCAPED_REGIONS regions a file."""
+    if view.unescaped:
+        return False
+    if scan.unescaped_regions >= MAX_UNESCAPED_REGIONS:
+        scan.limits.refuse(f"more than {MAX_UNESCAPED_REGIONS} regions to search under text "
+                           "unescapings")
+        return False
+    scan.unescaped_regions += 1
     from certwarden.decoders.escapes import unescapings  # only for blocks that fail
 
-    return any(scan.attempt(view.child(text, " > ".join(layers), start, None))
-               for layers, text in unescapings(region))
+    for layers, text in unescapings(region):
+        scan.unescaped_bytes += len(text)
+        if scan.unescaped_bytes > MAX_UNESCAPED_BYTES:
+            scan.limits.refuse(f"more than {MAX_UNESCAPED_BYTES // (1024 * 1024)} MiB of text "
+                               "to search under text unescapings")
+            return False
+        if scan.attempt(view.child(text, " > ".join(layers), start, None, unescaped=True)):
+            return True
+    return False
 
 
 _BODY_START = re.compile(rb"[ \t#>;|*+\"'`]*(?:[A-Za-z0-9+/=]{16,}|[A-Za-z][A-Za-z0-9-]*: )")
@@ -194,11 +213,12 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
         if isinstance(result, FoundKey):
             scan.add_key(view, result)
             continue
+        if result is None or is_placeholder(block.body):
+            continue  # documentation: unescaping only shortens it, never makes a key of it
         region = _region(data, block.start, block.end)
         if _unescaped(view, region, block.start, scan):
             continue
-        if result is not None and not is_placeholder(block.body):
-            scan.add_unreadable(view, view.line_at(block.start), result, block.body)
+        scan.add_unreadable(view, view.line_at(block.start), result, block.body)
     _orphans(view, positions, scan)
 
 
