@@ -28,6 +28,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from certwarden.recognition.keys import find_keys
 from tests import hookrepo, pki, tools
 from tests.conftest import RunJson, rules_of
+from tests.test_adversarial_git import (  # the hook environment, installed once a module
+    KEY_HOOKS,
+    Repo,
+    _repo,
+    assert_blocked,
+    assert_landed,
+    hook_snapshot,  # noqa: F401 (a fixture)
+)
 
 E, F = serialization.Encoding, serialization.PrivateFormat
 NO = serialization.NoEncryption()
@@ -178,7 +186,7 @@ def test_manifest_hands_symlinks_to_the_key_hook() -> None:
 
     manifest = yaml.safe_load((hookrepo.PROJECT / ".pre-commit-hooks.yaml").read_text())
     entry = next(hook for hook in manifest if hook["id"] == "check-private-keys")
-    assert "symlink" in entry.get("types_or", []) and "types" not in entry
+    assert "symlink" in entry.get("types_or", []) and entry.get("types") == []
 
 
 # -- keys cut short that still hold their secret -----------------------------------------------
@@ -421,3 +429,40 @@ def test_ec_key_misaligned_in_base64(run_json: RunJson, tmp_path: Path) -> None:
     assert isinstance(pki.ec_key(SLOT), ec.EllipticCurvePrivateKey)
     blob = base64.b64encode(b"\x00\x01" + der + bytes(5))
     assert_blocks(run_json, tmp_path, "blob.json", b'{"blob": "' + blob + b'"}\n')
+
+
+# -- end to end: real `git commit`s through the real pre-commit client -------------------------
+
+def test_real_commits(tmp_path: Path,
+                      hook_snapshot: tuple[Path, str, dict[str, str]]) -> None:  # noqa: F811
+    """The attacks above through `git commit` with the manifest's key hook, one fresh
+    repository each: what leaks is blocked (and did not land), what is safe lands."""
+    plain = _rsa_pkcs1()
+    lines = _lines(plain)
+    parts = _split(b"".join(_lines(_rsa_pkcs8())[1:-1]))
+    blocked: dict[str, Callable[[Repo], None]] = {
+        "symlink": lambda repo: (repo.path / "pki").mkdir() or _symlink(
+            repo.path / "pki", "sensor1.pem", plain),
+        "java": lambda repo: repo.write({"src/Key.java": CONCATENATIONS["java"](parts)}),
+        "loose-object": lambda repo: repo.write({"fixture/dot_git/objects/ab/cd": zlib.compress(
+            b"blob %d\0" % len(plain) + plain)}),
+        "ec-first-line": lambda repo: repo.write({"docs/ec.md": b"\n".join(
+            [*_lines(_ec_sec1())[:2], b"...", _lines(_ec_sec1())[-1]]) + b"\n"}),
+    }
+    landed: dict[str, Callable[[Repo], None]] = {
+        "excerpt-and-code": lambda repo: repo.write({
+            "docs/keys.md": b"\n".join([lines[0], *lines[1:3], b"...", lines[-1]]) + b"\n",
+            "crypto/private_key.py": b"def load(): ...\n",
+            "crypto/passphrase.py": b"def ask(): ...\n"}),
+    }
+    for name, make in {**blocked, **landed}.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        repo = _repo(folder, hook_snapshot, KEY_HOOKS)
+        make(repo)
+        repo.git("add", "-A")
+        result = repo.commit()
+        if name in blocked:
+            assert_blocked(repo, result)
+        else:
+            assert_landed(repo, result)

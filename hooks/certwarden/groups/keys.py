@@ -122,13 +122,13 @@ class KeysGroup(Group):
 
 
 def _wants(source: SourceFile, context: RuleContext) -> bool:
-    if source.is_symlink:
-        return False
+    # A symbolic link is judged on its target text, never followed: git stores that text
+    # as the blob, and a key pasted as a link target is committed like any file.
     if source.error is not None or source.truncated:
         return True  # past max-file-bytes: the rest is searched in windows (_scan_rest)
     if key_sniff.may_hold_private_key(source.data):
         return True
-    if _is_passphrase_file(source.path):
+    if _is_passphrase_file(source.path) and not source.is_symlink:
         return True
     if any(value in source.data for _, value in configured_passphrases(context.config)):
         return True
@@ -149,7 +149,7 @@ def _check(source: SourceFile, context: RuleContext) -> list[Finding]:
     if source.truncated or key_sniff.may_hold_private_key(source.data):
         findings.extend(_key_findings(source, context))
         holds_keys = bool(_keys_in(source.path, source.data, context).keys)
-    if not holds_keys and sniff.is_certificate_name(source.path):
+    if not holds_keys and not source.is_symlink and sniff.is_certificate_name(source.path):
         findings.extend(_certificate_side_pairing(source, context))
     return findings
 
@@ -159,7 +159,7 @@ def _committed_passphrases(source: SourceFile, context: RuleContext,
     from certwarden.rules.key_rules import PASSPHRASE_COMMITTED
 
     findings = []
-    if _is_passphrase_file(source.path) and source.data.strip():
+    if _is_passphrase_file(source.path) and not source.is_symlink and source.data.strip():
         folder = os.path.dirname(source.path)
         names = context.neighbours.names_in(folder)
         if any(fnmatch.fnmatchcase(name.lower(), pattern) for name in names
