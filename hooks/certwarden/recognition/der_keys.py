@@ -229,7 +229,11 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
     for position in positions:
         if view.is_claimed(position):
             continue
-        for start in sequences_around(data, position):
+        starts = sequences_around(data, position)
+        if not starts:
+            _cut_short(view, position, scan)
+            continue
+        for start in starts:
             tried += 1
             if tried > MAX_CANDIDATES:
                 scan.limits.refuse(f"more than {MAX_CANDIDATES} DER structures shaped like "
@@ -243,6 +247,33 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
                 view.claim(start, start + length)
                 scan.add_key(view, found)
                 break
+
+
+def _cut_short(view: View, position: int, scan: KeyScan) -> None:
+    """A key's SEQUENCE that claims more bytes than the data holds (a key cut short, in a
+    file or a decoded run): unreadable when what is there reaches its private part."""
+    from certwarden.recognition.key_prefix import MIN_SECRET, private_prefix
+
+    data = view.data
+    for header_size in (2, 3, 4):
+        start = position - header_size
+        if start < 0 or data[start] != 0x30:
+            continue
+        first = data[start + 1]
+        if (2 if first < 0x80 else 2 + (first & 0x7F)) != header_size:
+            continue
+        claimed = der_reader.element_length(data, start)
+        if claimed is not None:
+            continue  # whole: not cut short
+        prefix = private_prefix(data[start:start + (1 << 16)])
+        if prefix is None or prefix[1] < MIN_SECRET:
+            continue
+        structure, secret = prefix
+        view.claim(start, len(data))
+        scan.add_unreadable(view, None if view.depth else view.line_at(start),
+                            f"a {structure} DER key cut short, yet holding {secret} bytes of "
+                            "its private part", data[start:start + 4096])
+        return
 
 
 def der_key_at_start(data: bytes) -> bool:

@@ -49,6 +49,58 @@ def is_placeholder(body: bytes) -> bool:
     return dense < 0.25 * len(letters)
 
 
+class CutKey(str):
+    """Why a block could not be read, when the bytes it holds are the start of a key that
+    reach into its private part (key_prefix.py): blocks even under the placeholder size."""
+
+
+class Excerpt(str):
+    """A block cut short before any private field: documentation showing a key's first
+    (public) lines. Allowed, once unescaping has shown no key hides in it."""
+
+
+def cut_short(label: str, der: bytes) -> str:
+    """Why a block whose DER claims more bytes than it holds cannot be read: a CutKey
+    when what it holds reaches a private field, an Excerpt when it ends before one."""
+    from certwarden.recognition.key_prefix import MIN_SECRET, private_prefix
+
+    prefix = private_prefix(der)
+    if prefix is None:
+        return (f"the {label} block holds {len(der)} bytes, not a whole DER structure "
+                "(truncated or corrupt)")
+    structure, secret = prefix
+    if secret >= MIN_SECRET:
+        return CutKey(f"the {label} block is cut short ({len(der)} bytes of a {structure} "
+                      f"key), yet holds {secret} bytes of its private part")
+    return Excerpt(f"the first {len(der)} bytes of a {structure} key, public fields only")
+
+
+_LEADING_BASE64 = re.compile(rb"[ \t#>;|*\"'`]*([A-Za-z0-9+/]+)")
+
+
+def _leading_base64(body: bytes) -> bytes:
+    """What the base64 at the start of the body's lines decodes to, up to the first line
+    that does not open with base64 or does not end with it (an ellipsis, a note)."""
+    import base64
+    import binascii
+
+    chunks: list[bytes] = []
+    for text_line in body[:8192].replace(b"\r", b"\n").split(b"\n"):
+        match = _LEADING_BASE64.match(text_line)
+        if match is None:
+            if chunks:
+                break
+            continue
+        chunks.append(match.group(1))
+        if match.end() < len(text_line.rstrip()):
+            break
+    joined = b"".join(chunks)
+    try:
+        return base64.b64decode(joined[:len(joined) - len(joined) % 4], validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
 def _pem_opener(label: str, headers: dict[str, str], der: bytes) -> Opener:
     import base64
 
@@ -102,13 +154,16 @@ def read_block(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> FoundKey
         return result
     der = block.der
     if der is None:
+        leading = _leading_base64(block.body)
+        cut = cut_short(block.label, leading) if leading else None
+        if isinstance(cut, CutKey):
+            return cut  # "MHcCAQEEI...": the start of a key, then an ellipsis or a note
         return f"the {block.label} block is not valid base64"
     if "ENCRYPTED" in block.headers.get("Proc-Type", ""):
         return _legacy(block, der, line)
     length = der_reader.element_length(der)
     if length is None or length > len(der):
-        return (f"the {block.label} block holds {len(der)} bytes, not a whole DER structure "
-                "(truncated or corrupt)")
+        return cut_short(block.label, der)
     from certwarden.recognition.der_keys import classify_der
 
     found = classify_der(der, form="PEM", line=line, budget=scan.budget)
@@ -177,13 +232,35 @@ def lines_after_begin(body: bytes) -> bytes | None:
     return None if is_placeholder(text) else text
 
 
+def _first_lines(body: bytes) -> bytes:
+    """The lines right after a BEGIN line, up to the first blank one (at most 4 KB)."""
+    lines = body[:4096].replace(b"\r", b"\n").split(b"\n")[1:]
+    kept: list[bytes] = []
+    for text_line in lines:
+        if kept and not text_line.strip():
+            break
+        kept.append(text_line)
+    return b"\n".join(kept)
+
+
 def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
     """A BEGIN line with no END line: the base64 lines that follow it, if any."""
     text = lines_after_begin(block.body)
+    line = view.line_at(block.start)
     if text is None:
+        # Too short for a whole key, or prose: blocks only when it is the start of a key
+        # that reaches its private part (one line of an EC key holds all of its scalar).
+        if block.label not in _OWNERS:
+            head = _first_lines(block.body)
+            _, der, _ = armor.read_body(head)
+            reason = cut_short(block.label, der) if der else None
+            if isinstance(reason, CutKey):
+                view.claim(block.start, block.start + len(head))
+                scan.add_unreadable(view, line, f"BEGIN {block.label} without an END line: "
+                                    f"{reason}", head)
         return
     _, der, _ = armor.read_body(text)
-    line = view.line_at(block.start)
+    reason = ""
     if der:
         from certwarden.recognition.der_keys import classify_der
 
@@ -192,9 +269,15 @@ def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
             view.claim(block.start, block.start + len(text))
             scan.add_key(view, found)
             return
+        if block.label not in _OWNERS:
+            cut = cut_short(block.label, der)
+            if isinstance(cut, Excerpt):
+                return  # a key's first (public) lines, shown without their END line
+            if isinstance(cut, CutKey):
+                reason = f": {cut}"
     view.claim(block.start, block.end)
     scan.add_unreadable(view, line, f"BEGIN {block.label} without an END line (a truncated "
-                        "key?)", text)
+                        f"key?){reason}", text)
 
 
 def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
@@ -213,10 +296,11 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
         if isinstance(result, FoundKey):
             scan.add_key(view, result)
             continue
-        if result is None or is_placeholder(block.body):
+        cut_key = isinstance(result, CutKey)
+        if result is None or (not cut_key and is_placeholder(block.body)):
             continue  # documentation: unescaping only shortens it, never makes a key of it
         region = _region(data, block.start, block.end)
-        if _unescaped(view, region, block.start, scan):
+        if _unescaped(view, region, block.start, scan) or isinstance(result, Excerpt):
             continue
         scan.add_unreadable(view, view.line_at(block.start), result, block.body)
     _orphans(view, positions, scan)
