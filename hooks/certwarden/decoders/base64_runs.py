@@ -14,7 +14,7 @@ import base64
 import binascii
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
 
@@ -88,32 +88,45 @@ TRIGGERS = (b"0TFMwdExVSkZ", b"0tLS0tQkVHSU", b"AgEAA", b"AgEAM", b"AgEBB",
             b"dExTMHRMVUpG", b"tLS0tLUJFR0l", b"wdExTMHRRa1Z", b"xTMHRMUzFDUl")
 
 # A run: base64 characters, JSON-escaped '/' and '+', and line breaks (real or `\n`) with
-# the indentation of the next line, as wrapped base64 (`base64 -w 76`, YAML) has.
+# the indentation of the next line, as wrapped base64 (`base64 -w 76`, YAML) has; or a
+# string literal continued on the next line, as source code wraps a long constant.
 @functools.lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """(a run on one line, the line break and indentation that may continue it), compiled
-    on first use. One character class: the regular expression engine's fast path."""
+def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    """(a run on one line, the line break and indentation that may continue it, a string
+    literal closed and another opened on the next line), compiled on first use. One
+    character class: the regular expression engine's fast path."""
     return (re.compile(rb"[A-Za-z0-9+/=_\\-]+"),
-            re.compile(rb"(?:\r?\n|\\r\\n|\\n)[ \t]*(?=[A-Za-z0-9+/_-])"))
+            re.compile(rb"(?:\r?\n|\\r\\n|\\n)[ \t]*(?=[A-Za-z0-9+/_-])"),
+            # Java/Kotlin/C#/JS/Go `" +`, PHP `' .`, VB `" & _`, arrays `",`, Python and C
+            # adjacent literals, Ruby/shell `" \`, and `+ "` leading the next line.
+            re.compile(rb"[\"'`][ \t]*(?:[+.&,]|\|\|)?[ \t]*[_\\]?[ \t]*\r?\n[ \t]*"
+                       rb"(?:[+.&][ \t]*)?[\"'`](?=[A-Za-z0-9+/_-])"))
 
 
-def _run_end(data: bytes, start: int, stop: int) -> int:
-    """The end of the run starting at start: base64 on one line, then on each following
-    line that continues it (wrapped base64, as `base64 -w 76` and YAML write it)."""
-    run, gap = _patterns()
+def _run(data: bytes, start: int, stop: int) -> tuple[int, list[bytes], bool]:
+    """(end, pieces, continued over string literals) of the run starting at start: base64
+    on one line, then on each following line that continues it (wrapped base64, as
+    `base64 -w 76` and YAML write it, or one string literal a line)."""
+    run, gap, literal = _patterns()
     end = start
+    pieces: list[bytes] = []
+    literals = False
     for _ in range(4_000_000):
         match = run.match(data, end, stop)
         if match is None:
-            return end
+            break
+        pieces.append(match.group())
         end = match.end()
         if data[end - 1:end] == b"=":
-            return end  # padding closes a run
+            break  # padding closes a run
         following = gap.match(data, end, stop)
         if following is None:
-            return end
+            following = literal.match(data, end, stop)
+            if following is None:
+                break
+            literals = True
         end = following.end()
-    return end
+    return end, pieces, literals
 
 
 _ESCAPES = ((b"\\/", b"/"), (b"\\u002B", b"+"), (b"\\u002b", b"+"), (b"\\u002F", b"/"),
@@ -156,6 +169,18 @@ def _meaningful(decoded: bytes) -> bool:
     return may_hold_private_key(decoded)
 
 
+def _decoded(text: bytes, how: str, start: int, limits: Limits
+             ) -> Generator[Decoded, None, bool]:
+    """The bytes a run encodes when they may hold a key; returns whether they did."""
+    for skip in range(4):  # where the encoder started, if not at the run's start
+        decoded = decode_run(text[skip:])
+        if decoded and _meaningful(decoded):
+            if limits.take(len(decoded), how):
+                yield Decoded(decoded, how, start)
+            return True
+    return False
+
+
 class Base64Runs(Transport):
     name = "base64"
     triggers = TRIGGERS
@@ -172,19 +197,21 @@ class Base64Runs(Transport):
             if position < covered:
                 continue
             start = _run_start(data, position)
-            covered = _run_end(data, start, min(len(data), start + MAX_RUN))
-            raw = data[start:covered]
+            covered, pieces, literals = _run(data, start, min(len(data), start + MAX_RUN))
+            raw = b"".join(pieces)
             text = _normalise(raw)
             if len(text) < MIN_ENCODED or not limits.first_time(text):
                 continue
             url = b"-" in raw or b"_" in raw
             how = "base64url" if url else "base64"
-            for skip in range(4):  # where the encoder started, if not at the run's start
-                decoded = decode_run(text[skip:])
-                if decoded and _meaningful(decoded):
-                    if limits.take(len(decoded), how):
-                        yield Decoded(decoded, how, start)
-                    break
+            found = yield from _decoded(text, how, start, limits)
+            if not found and literals:
+                # Literals one under the other that are not one value (a list of
+                # unrelated strings): each on its own.
+                for piece in pieces:
+                    text = _normalise(piece)
+                    if len(text) >= MIN_ENCODED and limits.first_time(text):
+                        yield from _decoded(text, how, start, limits)
 
 
 DECODER = Base64Runs()
