@@ -132,6 +132,15 @@ def encrypted_pkcs8(der: bytes, *, form: str, line: int | None, budget: WorkBudg
         return None
     if len(encryption.ciphertext) < 16:
         return None
+    ciphertext = encryption.ciphertext
+    if ciphertext[:1] == b"\x30" and der_reader.element_length(ciphertext) == len(ciphertext):
+        # Ciphertext that is one whole DER structure (by chance: never) may be a plaintext
+        # key put under an encryption header: its structure, not the header, decides.
+        inner = classify_der(ciphertext, form=f"{form} (marked encrypted, holds it in "
+                             "plaintext)", line=line, budget=budget)
+        if inner is not None and not inner.encrypted:
+            inner.material_digest = digest(der)
+            return inner
     key = FoundKey(form=f"encrypted PKCS#8 {form}", line=line, encrypted=True,
                    material_digest=digest(der), protection=encryption.protection)
     try:
