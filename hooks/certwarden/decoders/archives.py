@@ -1,4 +1,4 @@
-"""gzip, bzip2 and xz streams, zip and tar archives: their contents, capped.
+"""gzip, zlib, bzip2 and xz streams, zip and tar archives: their contents, capped.
 
 Trigger: the format's magic bytes at the start of the data (an O(1) look). Every stream is
 decompressed incrementally with a cap on the output (MAX_MEMBER_BYTES) and on the ratio
@@ -19,6 +19,9 @@ _CHUNK = 1 << 20
 def _kind(data: bytes) -> str | None:
     if data.startswith(b"\x1f\x8b"):
         return "gzip"
+    if data[:1] == b"\x78" and len(data) > 8 and not data[1] & 0x20 \
+            and int.from_bytes(data[:2], "big") % 31 == 0:
+        return "zlib"  # git loose objects (a fixture repository), .zlib, raw streams
     if data.startswith(b"BZh") and data[3:4].isdigit():
         return "bzip2"
     if data.startswith(b"\xfd7zXZ\x00"):
@@ -72,8 +75,8 @@ def _one_member(data: bytes, kind: str, room: int) -> tuple[list[bytes], bytes]:
     import zlib
 
     pieces: list[bytes] = []
-    if kind == "gzip":
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if kind in ("gzip", "zlib"):
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if kind == "gzip" else zlib.MAX_WBITS)
         pending = data
         try:
             while True:
@@ -178,7 +181,7 @@ class Archives(Transport):
 
     def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
         kind = _kind(data)
-        if kind in ("gzip", "bzip2", "xz"):
+        if kind in ("gzip", "zlib", "bzip2", "xz"):
             assert kind is not None
             content = _stream(data, kind, limits)
             if content and limits.take(len(content), kind):

@@ -122,6 +122,8 @@ class KeyScan:
         if not hits:
             return
         decoders = transports() if view.depth < MAX_DEPTH else []
+        if view.depth >= MAX_DEPTH:
+            self._past_depth(view, hits)
         # An archive's members first: a key in an uncompressed tar is then reported with
         # its member path, not as text of the tar itself (the same key is recorded once).
         first = [d for d in decoders if d.name == "archive" and "archive" in hits.probes]
@@ -134,6 +136,22 @@ class KeyScan:
         for owner in sorted(hits.overflow):
             self.add_unreadable(view, view.line_at(0), f"more than {key_sniff.MAX_POSITIONS:,} "
                                 f"{owner} markers: not all could be checked", view.data[:4096])
+
+    def _past_depth(self, view: View, hits: key_sniff.Hits) -> None:
+        """Another layer under the last one searched: not searched, but said (a key five
+        gzip layers down is not silently passed)."""
+        for decoder in transports():
+            if not hits.wants(decoder.name):
+                continue
+            positions = [p for p in hits.of(decoder.name) if not view.is_claimed(p)]
+            if not positions and decoder.name not in hits.probes:
+                continue
+            for decoded in decoder.decode(view.data, positions, self.limits):
+                if key_sniff.may_hold_private_key(decoded.data):
+                    layers = " > ".join((*view.via, decoded.how))
+                    self.limits.refuse(f"more than {MAX_DEPTH} layers of encoding ({layers}): "
+                                       "the innermost was not searched")
+                    return
 
     def _decode(self, view: View, hits: key_sniff.Hits, decoders: list[Transport]) -> None:
         for decoder in decoders:
