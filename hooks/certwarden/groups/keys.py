@@ -89,10 +89,31 @@ class ClosedKeysMemo:
             pass  # a memo we cannot write only costs time
 
 
+# Source code and documentation named after passphrases or keys (passphrase.py,
+# private_key.go, docs/passphrase-policy.md, a man page) hold neither.
+_CODE_OR_DOCS = frozenset((
+    "py", "pyc", "pyi", "ipynb", "js", "mjs", "cjs", "ts", "tsx", "jsx", "vue", "go", "rs",
+    "java", "kt", "kts", "scala", "groovy", "c", "h", "cc", "cpp", "hpp", "cs", "fs", "vb",
+    "rb", "php", "pl", "pm", "swift", "m", "mm", "sh", "bash", "zsh", "fish", "ps1",
+    "psm1", "bat", "cmd", "lua", "r", "jl", "ex", "exs", "erl", "hs", "clj", "dart", "sql",
+    "html", "htm", "css", "scss", "less", "md", "markdown", "rst", "adoc", "tex", "rtf",
+    "pdf", "class", "jar", "so", "dll"))
+
+
+def _is_code_or_docs(name: str) -> bool:
+    stem, _, extension = name.removesuffix(".gz").rpartition(".")
+    if not stem:
+        return False
+    # man pages: openssl-passphrase-options.1ssl(.gz), gpg-preset-passphrase.1
+    return extension in _CODE_OR_DOCS or extension[:1].isdigit()
+
+
 def _is_passphrase_file(path: str) -> bool:
-    """*.pass, *passphrase*, *.pwd (plain string tests: this runs on every file)."""
+    """*.pass, *passphrase*, *.pwd (plain string tests: this runs on every file), unless
+    source code or documentation."""
     name = os.path.basename(path).lower()
-    return name.endswith((".pass", ".pwd")) or "passphrase" in name
+    return (name.endswith((".pass", ".pwd")) or "passphrase" in name) \
+        and not _is_code_or_docs(name)
 
 
 class KeysGroup(Group):
@@ -162,8 +183,8 @@ def _committed_passphrases(source: SourceFile, context: RuleContext,
     if _is_passphrase_file(source.path) and not source.is_symlink and source.data.strip():
         folder = os.path.dirname(source.path)
         names = context.neighbours.names_in(folder)
-        if any(fnmatch.fnmatchcase(name.lower(), pattern) for name in names
-               for pattern in KEY_FILE_PATTERNS):
+        if any(fnmatch.fnmatchcase(name.lower(), pattern) and not _is_code_or_docs(name.lower())
+               for name in names for pattern in KEY_FILE_PATTERNS):
             findings.append(PASSPHRASE_COMMITTED.issue(
                 "a passphrase file beside a key: the passphrase would be in git with the key "
                 "it protects").at(source.path, None, path_digest))
