@@ -251,11 +251,33 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
             length = der_reader.element_length(data, start) or 0
             found = classify_der(data[start:start + length], form="DER inside other bytes",
                                  line=None, budget=scan.budget)
+            if found is not None and _patterned_seed(found, data[start:start + length]):
+                continue
             if found is not None:
                 found.encoding = "der-embedded"
                 view.claim(start, start + length)
                 scan.add_key(view, found)
                 break
+
+
+_RAW_SEED_TYPES = frozenset({"ed25519", "x25519", "ed448", "x448"})
+
+
+def _patterned_seed(found: FoundKey, der: bytes) -> bool:
+    """An EdDSA/X25519 key inside other bytes whose seed is not random: a library's
+    16-byte PKCS#8 prefix constant followed by its own code (a .pyc, a .so), not a key.
+    Any bytes make such a key, but 32 random ones have fewer than 16 distinct values
+    with a probability far below 2^-100."""
+    if found.encrypted or found.key_type not in _RAW_SEED_TYPES:
+        return False
+    try:
+        fields = der_reader.sequence(der)
+        inner = der_reader.octets(der, fields[2])
+        _, seed_start, seed_end = der_reader.header(inner)
+    except (der_reader.DerError, IndexError):
+        return False
+    seed = inner[seed_start:seed_end]
+    return len(set(seed)) < len(seed) // 2
 
 
 def _cut_short(view: View, position: int, scan: KeyScan) -> None:
