@@ -233,6 +233,16 @@ def test_excerpt_with_a_gap_then_more_key_still_blocks(run_json: RunJson, tmp_pa
     assert_blocks(run_json, tmp_path, "gap.pem", gap)
 
 
+def test_first_lines_clean_then_lines_no_reader_strips_still_block(run_json: RunJson,
+                                                                   tmp_path: Path) -> None:
+    """Only an elision may follow an excerpt: key lines the reader cannot strip (a table
+    border after each) are not an excerpt's ellipsis."""
+    lines = _lines(_rsa_pkcs1())
+    table = b"\n".join([lines[0], *lines[1:4], *(line + b"  |" for line in lines[4:-1]),
+                        lines[-1]]) + b"\n"
+    assert_blocks(run_json, tmp_path, "table.md", table)
+
+
 # -- base64 split over string literals (Java, Kotlin, C#, JS, Go, Python, C, PHP) -------------
 
 def _split(text: bytes, width: int = 64) -> list[bytes]:

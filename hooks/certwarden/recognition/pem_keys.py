@@ -76,29 +76,56 @@ def cut_short(label: str, der: bytes) -> str:
 
 
 _LEADING_BASE64 = re.compile(rb"[ \t#>;|*\"'`]*([A-Za-z0-9+/]+)")
+_LONG_BASE64 = re.compile(rb"[A-Za-z0-9+/]{12,}")
 
 
-def _leading_base64(body: bytes) -> bytes:
-    """What the base64 at the start of the body's lines decodes to, up to the first line
-    that does not open with base64 or does not end with it (an ellipsis, a note)."""
+def _leading_base64(body: bytes) -> tuple[bytes, bool]:
+    """(what the base64 at the start of the body's lines decodes to, up to the first line
+    that does not open with base64 or does not end with it; whether only an elision
+    follows: '...', '[snip]', a short note, never more base64)."""
     import base64
     import binascii
 
     chunks: list[bytes] = []
-    for text_line in body[:8192].replace(b"\r", b"\n").split(b"\n"):
+    lines = body[:8192].replace(b"\r", b"\n").split(b"\n")
+    stop = len(lines)
+    for index, text_line in enumerate(lines):
         match = _LEADING_BASE64.match(text_line)
         if match is None:
             if chunks:
+                stop = index
                 break
             continue
         chunks.append(match.group(1))
         if match.end() < len(text_line.rstrip()):
+            stop = index + 1  # "MIIEow...": base64, then an ellipsis on the same line
             break
+    rest = [line.strip() for line in lines[stop:] if line.strip()]
+    elided = len(body) <= 8192 and all(len(line) <= 32 and not _LONG_BASE64.search(line)
+                                       for line in rest)
     joined = b"".join(chunks)
     try:
-        return base64.b64decode(joined[:len(joined) - len(joined) % 4], validate=True)
+        return base64.b64decode(joined[:len(joined) - len(joined) % 4], validate=True), elided
     except (binascii.Error, ValueError):
-        return b""
+        return b"", False
+
+
+def _cut_or_corrupt(label: str, body: bytes, der: bytes | None) -> str:
+    """A block that is not a whole key: a CutKey when any reading of it reaches a private
+    field, an Excerpt when it is a key's first (public) bytes and only an elision
+    follows them, else why it is corrupt."""
+    leading, elided = _leading_base64(body)
+    verdicts = [cut_short(label, candidate) for candidate in (der, leading) if candidate]
+    for verdict in verdicts:
+        if isinstance(verdict, CutKey):
+            return verdict
+    if leading and elided and isinstance(verdicts[-1], Excerpt):
+        return verdicts[-1]
+    if der is None:
+        return f"the {label} block is not valid base64"
+    return next((v for v in verdicts if not isinstance(v, Excerpt)),
+                f"the {label} block holds {len(der)} bytes, not a whole DER structure "
+                "(truncated or corrupt)")
 
 
 def _pem_opener(label: str, headers: dict[str, str], der: bytes) -> Opener:
@@ -154,16 +181,12 @@ def read_block(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> FoundKey
         return result
     der = block.der
     if der is None:
-        leading = _leading_base64(block.body)
-        cut = cut_short(block.label, leading) if leading else None
-        if isinstance(cut, CutKey):
-            return cut  # "MHcCAQEEI...": the start of a key, then an ellipsis or a note
-        return f"the {block.label} block is not valid base64"
+        return _cut_or_corrupt(block.label, block.body, None)
     if "ENCRYPTED" in block.headers.get("Proc-Type", ""):
         return _legacy(block, der, line)
     length = der_reader.element_length(der)
     if length is None or length > len(der):
-        return cut_short(block.label, der)
+        return _cut_or_corrupt(block.label, block.body, der)
     from certwarden.recognition.der_keys import classify_der
 
     found = classify_der(der, form="PEM", line=line, budget=scan.budget)
@@ -253,7 +276,7 @@ def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
         if block.label not in _OWNERS:
             head = _first_lines(block.body)
             _, der, _ = armor.read_body(head)
-            reason = cut_short(block.label, der) if der else None
+            reason = _cut_or_corrupt(block.label, head, der)
             if isinstance(reason, CutKey):
                 view.claim(block.start, block.start + len(head))
                 scan.add_unreadable(view, line, f"BEGIN {block.label} without an END line: "
@@ -270,7 +293,7 @@ def _incomplete(block: armor.ArmoredBlock, view: View, scan: KeyScan) -> None:
             scan.add_key(view, found)
             return
         if block.label not in _OWNERS:
-            cut = cut_short(block.label, der)
+            cut = _cut_or_corrupt(block.label, text, der)
             if isinstance(cut, Excerpt):
                 return  # a key's first (public) lines, shown without their END line
             if isinstance(cut, CutKey):
