@@ -65,6 +65,10 @@ def signatures(plain: bytes, *, layers: int = 1, offsets: tuple[int, ...] = (0, 
 _DER_VERSIONS = ((b"\x02\x01\x00\x30", (0, 1, 2)), (b"\x02\x01\x00\x02", (0, 1, 2)),
                  (b"\x02\x01\x01\x04", (0, 2)), (b"\x02\x01\x01\x30", (1, 2)),
                  (b"\x02\x01\x03\x30", (1, 2)))  # a PFX is never 128-255 bytes long
+# A SEC1 key that does not start at a multiple of 3 in what was encoded (bytes before it)
+# puts its version at offset 1 too: there, the scalar's length byte keeps the literal off
+# signatures ("IBAQQ": a 32-63 byte scalar, P-256 and P-384; "IBAQR": 64-79, P-521).
+_SEC1_OFFSET_1 = (b"\x02\x01\x01\x04\x20", b"\x02\x01\x01\x04\x40")
 
 
 def computed_triggers() -> tuple[bytes, ...]:
@@ -74,6 +78,8 @@ def computed_triggers() -> tuple[bytes, ...]:
         *signatures(b"-----BEGIN"), *signatures(b"-----BEGIN", layers=2),
         *(literal for version, offsets in _DER_VERSIONS
           for literal in signatures(version, offsets=offsets)),
+        *(literal[:5] for version in _SEC1_OFFSET_1
+          for literal in signatures(version, offsets=(1,))),
         base64.b64encode(b"-\0-\0-\0-\0-\0B\0")[:12],  # UTF-16 armor (PowerShell), aligned
         base64.b64encode(b"\x1f\x8b\x08")[:4], base64.b64encode(b"PK\x03\x04")[:5],
         base64.b64encode(b"openssh-key-v1\0")[:16],  # an OpenSSH key's bare structure
@@ -81,11 +87,11 @@ def computed_triggers() -> tuple[bytes, ...]:
 
 
 # The automaton keeps its SIMD fast path up to 64 literals in all: few, well-chosen ones.
-TRIGGERS = (b"0TFMwdExVSkZ", b"0tLS0tQkVHSU", b"AgEAA", b"AgEAM", b"AgEBB",
-            b"B0TFMwdFFrVk", b"CAQAC", b"CAQAw", b"CAQEE", b"CAQEw", b"CAQMw", b"H4sI", b"IBAA",
-            b"IBAD", b"IBAT", b"IBAz", b"LQAtAC0ALQAt", b"LS0tLS1CRUdJ", b"MHRMUzB0UWtW",
-            b"MUzB0TFMxQ1J", b"RMUzB0TFVKRl", b"TFMwdExTMUNS", b"UEsDB", b"b3BlbnNzaC1rZXkt",
-            b"dExTMHRMVUpG", b"tLS0tLUJFR0l", b"wdExTMHRRa1Z", b"xTMHRMUzFDUl")
+TRIGGERS = (b'0TFMwdExVSkZ', b'0tLS0tQkVHSU', b'AgEAA', b'AgEAM', b'AgEBB', b'B0TFMwdFFrVk',
+            b'CAQAC', b'CAQAw', b'CAQEE', b'CAQEw', b'CAQMw', b'H4sI', b'IBAA', b'IBAD', b'IBAQQ',
+            b'IBAQR', b'IBAT', b'IBAz', b'LQAtAC0ALQAt', b'LS0tLS1CRUdJ', b'MHRMUzB0UWtW',
+            b'MUzB0TFMxQ1J', b'RMUzB0TFVKRl', b'TFMwdExTMUNS', b'UEsDB', b'b3BlbnNzaC1rZXkt',
+            b'dExTMHRMVUpG', b'tLS0tLUJFR0l', b'wdExTMHRRa1Z', b'xTMHRMUzFDUl')
 
 # A run: base64 characters, JSON-escaped '/' and '+', and line breaks (real or `\n`) with
 # the indentation of the next line, as wrapped base64 (`base64 -w 76`, YAML) has; or a
