@@ -375,6 +375,23 @@ def test_key_in_a_git_loose_object(run_json: RunJson, tmp_path: Path) -> None:
                   zlib.compress(b"blob %d\0" % len(encrypted) + encrypted))
 
 
+def test_zip_after_other_bytes(run_json: RunJson, tmp_path: Path) -> None:
+    """A self-extracting archive, or a zip appended to an image: its end record is last."""
+    import io
+    import zipfile
+
+    def zipped(data: bytes) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("keys/sensor1.key", data)
+        return out.getvalue()
+
+    png = b"\x89PNG\r\n\x1a\n" + os.urandom(300)
+    document = assert_blocks(run_json, tmp_path, "logo.png", png + zipped(_rsa_pkcs1()))
+    assert "key-unencrypted" in rules_of(document)
+    assert_allows(run_json, tmp_path, "logo2.png", png + zipped(_rsa_pkcs8_encrypted()))
+
+
 def test_text_opening_like_a_zlib_header_is_quiet(run_json: RunJson, tmp_path: Path) -> None:
     assert_allows(run_json, tmp_path, "notes.txt", b"x^2 + y^2 = r^2\n" * 20)
 

@@ -26,8 +26,9 @@ def _kind(data: bytes) -> str | None:
         return "bzip2"
     if data.startswith(b"\xfd7zXZ\x00"):
         return "xz"
-    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")) or data[-22:-18] == b"PK\x05\x06":
+        return "zip"  # at the start, or its end record last (a zip after other bytes:
+        # self-extracting archives, a zip appended to an image)
     if data[257:262] == b"ustar" or (len(data) >= 1024 and len(data) % 512 == 0
                                      and _plain_tar_header(data)):
         return "tar"
