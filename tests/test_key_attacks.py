@@ -243,6 +243,18 @@ def test_first_lines_clean_then_lines_no_reader_strips_still_block(run_json: Run
     assert_blocks(run_json, tmp_path, "table.md", table)
 
 
+@pytest.mark.parametrize("filler", [b"A" * 64, b"X" * 64,
+                                    b"Lorem ipsum dolor sit amet, consectetur adipiscing elit"])
+def test_key_after_filler_in_one_block(run_json: RunJson, tmp_path: Path, filler: bytes) -> None:
+    """A block whose first 64 KB are filler or prose is a placeholder, but the key lines
+    after them are still decoded; a filler block alone stays allowed."""
+    lines = _lines(_rsa_pkcs1())
+    fill = (filler + b"\n") * 2000
+    assert_blocks(run_json, tmp_path, "hidden.pem",
+                  lines[0] + b"\n" + fill + b"\n".join(lines[1:]) + b"\n")
+    assert_allows(run_json, tmp_path, "filler.pem", lines[0] + b"\n" + fill[:1300] + lines[-1])
+
+
 # -- base64 split over string literals (Java, Kotlin, C#, JS, Go, Python, C, PHP) -------------
 
 def _split(text: bytes, width: int = 64) -> list[bytes]:

@@ -265,9 +265,8 @@ _RAW_SEED_TYPES = frozenset({"ed25519", "x25519", "ed448", "x448"})
 
 def _patterned_seed(found: FoundKey, der: bytes) -> bool:
     """An EdDSA/X25519 key inside other bytes whose seed is not random: a library's
-    16-byte PKCS#8 prefix constant followed by its own code (a .pyc, a .so), not a key.
-    Any bytes make such a key, but 32 random ones have fewer than 16 distinct values
-    with a probability far below 2^-100."""
+    16-byte PKCS#8 prefix constant followed by its own code (a .pyc, a .so), not a key:
+    any bytes make such a key, but random ones have nearly all distinct values."""
     if found.encrypted or found.key_type not in _RAW_SEED_TYPES:
         return False
     try:
@@ -276,14 +275,15 @@ def _patterned_seed(found: FoundKey, der: bytes) -> bool:
         _, seed_start, seed_end = der_reader.header(inner)
     except (der_reader.DerError, IndexError):
         return False
-    seed = inner[seed_start:seed_end]
-    return len(set(seed)) < len(seed) // 2
+    from certwarden.recognition.key_prefix import is_secret_like
+
+    return not is_secret_like(inner[seed_start:seed_end])
 
 
 def _cut_short(view: View, position: int, scan: KeyScan) -> None:
     """A key's SEQUENCE that claims more bytes than the data holds (a key cut short, in a
     file or a decoded run): unreadable when what is there reaches its private part."""
-    from certwarden.recognition.key_prefix import MIN_SECRET, private_prefix
+    from certwarden.recognition.key_prefix import is_secret_like, private_prefix
 
     data = view.data
     for header_size in (2, 3, 4):
@@ -297,13 +297,13 @@ def _cut_short(view: View, position: int, scan: KeyScan) -> None:
         if claimed is not None:
             continue  # whole: not cut short
         prefix = private_prefix(data[start:start + (1 << 16)])
-        if prefix is None or prefix[1] < MIN_SECRET:
+        if prefix is None or not is_secret_like(prefix[1]):
             continue
         structure, secret = prefix
         view.claim(start, len(data))
         scan.add_unreadable(view, None if view.depth else view.line_at(start),
-                            f"a {structure} DER key cut short, yet holding {secret} bytes of "
-                            "its private part", data[start:start + 4096])
+                            f"a {structure} DER key cut short, yet holding {len(secret)} bytes "
+                            "of its private part", data[start:start + 4096])
         return
 
 

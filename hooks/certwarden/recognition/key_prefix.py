@@ -14,6 +14,13 @@ from __future__ import annotations
 
 SEQUENCE, INTEGER, OCTET_STRING, OID = 0x30, 0x02, 0x04, 0x06
 MIN_SECRET = 8  # bytes of a private field that make a prefix a leak, not an excerpt
+
+
+def is_secret_like(secret: bytes) -> bool:
+    """Enough bytes of a private field, and not a pattern: 'MHcCAQEEIxxxx...' in a
+    template, or a constant followed by code. Random bytes have nearly all distinct
+    values; fewer than half distinct happens by chance far below once in 2^64."""
+    return len(secret) >= MIN_SECRET and len(set(secret[:64])) >= min(len(secret), 64) // 2
 MIN_MODULUS = 64  # content bytes of an RSA modulus or DSA prime (512 bits)
 
 
@@ -32,8 +39,8 @@ def _head(data: bytes, offset: int) -> tuple[int, int, int] | None:
     return tag, start + count, start + count + int.from_bytes(data[start:start + count], "big")
 
 
-def private_prefix(data: bytes) -> tuple[str, int] | None:
-    """(structure, bytes of its private fields present) when data opens like an
+def private_prefix(data: bytes) -> tuple[str, bytes] | None:
+    """(structure, the bytes of its private fields present) when data opens like an
     unencrypted private key; None when it does not."""
     outer = _head(data, 0)
     if outer is None or outer[0] != SEQUENCE:
@@ -52,47 +59,47 @@ def private_prefix(data: bytes) -> tuple[str, int] | None:
         _, start, claimed = following
         if not 16 <= claimed - start <= 80:  # an EC private scalar
             return None
-        return "SEC1", max(0, min(claimed, end) - start)
+        return "SEC1", data[start:min(claimed, end)]
     if following[0] == SEQUENCE:
         return _pkcs8(data, following, end)
     return None
 
 
-def _integers(data: bytes, offset: int, end: int) -> tuple[str, int] | None:
+def _integers(data: bytes, offset: int, end: int) -> tuple[str, bytes] | None:
     """PKCS#1 (n, e, d, p, q, ...) or DSA (p, q, g, y, x) after the version."""
     first = _head(data, offset)
     if first is None or first[2] - first[1] < MIN_MODULUS:
         return None
     if first[2] >= end:
-        return "PKCS#1", 0  # cut inside the modulus (or DSA's p): public bytes only
+        return "PKCS#1", b""  # cut inside the modulus (or DSA's p): public bytes only
     second = _head(data, first[2])
     if second is None or second[0] != INTEGER:
         return None
     size = second[2] - second[1]
     if size <= 8:  # RSA's public exponent: every later field is private
-        return "PKCS#1", max(0, end - second[2])
+        return "PKCS#1", data[second[2]:end]
     if not 20 <= size <= 33:  # DSA's q
         return None
     cursor = second[2]
     for _ in range(2):  # g, y: public
         element = _head(data, cursor)
         if element is None or element[0] != INTEGER or element[2] >= end:
-            return "DSA", 0
+            return "DSA", b""
         cursor = element[2]
-    return "DSA", max(0, end - cursor)
+    return "DSA", data[cursor:end]
 
 
-def _pkcs8(data: bytes, algorithm: tuple[int, int, int], end: int) -> tuple[str, int] | None:
+def _pkcs8(data: bytes, algorithm: tuple[int, int, int], end: int) -> tuple[str, bytes] | None:
     """PrivateKeyInfo: the AlgorithmIdentifier whole, then the private key OCTET STRING."""
     _, start, claimed = algorithm
     oid = _head(data, start)
     if oid is None or oid[0] != OID:
         return None
     if claimed > len(data):
-        return "PKCS#8", 0  # cut inside the algorithm (DSA's parameters are long)
+        return "PKCS#8", b""  # cut inside the algorithm (DSA's parameters are long)
     key = _head(data, claimed)
     if key is None:
-        return "PKCS#8", 0
+        return "PKCS#8", b""
     if key[0] != OCTET_STRING:
         return None
     inner = data[key[1]:min(end, key[2])]
@@ -101,7 +108,7 @@ def _pkcs8(data: bytes, algorithm: tuple[int, int, int], end: int) -> tuple[str,
         return f"PKCS#8 {nested[0]}", nested[1]
     head = _head(inner, 0)
     if head is not None and head[0] in (OCTET_STRING, INTEGER):  # EdDSA/X25519 seed, DSA x
-        return "PKCS#8", max(0, len(inner) - head[1])
+        return "PKCS#8", inner[head[1]:]
     if inner[:1] == bytes([SEQUENCE]):  # a structure cut before it could be read
-        return ("PKCS#8", 0) if len(inner) < 16 else None
-    return "PKCS#8", len(inner)  # an algorithm not known here: every byte may be secret
+        return ("PKCS#8", b"") if len(inner) < 16 else None
+    return "PKCS#8", inner  # an algorithm not known here: every byte may be secret

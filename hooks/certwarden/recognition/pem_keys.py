@@ -44,6 +44,8 @@ def is_placeholder(body: bytes) -> bool:
     if len(characters) < PLACEHOLDER_CHARACTERS:
         return True
     letters = b"".join(characters)
+    if len(set(letters)) < 16:
+        return True  # "XXXX...", "AAAA...": a filler (base64 of any key uses about 64)
     # Base64 of key material is about 60% upper case, digits, '+' and '/'; prose is not.
     dense = sum(1 for c in letters if not 0x61 <= c <= 0x7A)
     return dense < 0.25 * len(letters)
@@ -62,16 +64,16 @@ class Excerpt(str):
 def cut_short(label: str, der: bytes) -> str:
     """Why a block whose DER claims more bytes than it holds cannot be read: a CutKey
     when what it holds reaches a private field, an Excerpt when it ends before one."""
-    from certwarden.recognition.key_prefix import MIN_SECRET, private_prefix
+    from certwarden.recognition.key_prefix import is_secret_like, private_prefix
 
     prefix = private_prefix(der)
     if prefix is None:
         return (f"the {label} block holds {len(der)} bytes, not a whole DER structure "
                 "(truncated or corrupt)")
     structure, secret = prefix
-    if secret >= MIN_SECRET:
+    if is_secret_like(secret):
         return CutKey(f"the {label} block is cut short ({len(der)} bytes of a {structure} "
-                      f"key), yet holds {secret} bytes of its private part")
+                      f"key), yet holds {len(secret)} bytes of its private part")
     return Excerpt(f"the first {len(der)} bytes of a {structure} key, public fields only")
 
 
@@ -314,9 +316,14 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
         if not block.complete:
             _incomplete(block, view, scan)
             continue
-        view.claim(block.start, block.end)
+        # The marker lines are read; the body is claimed only once it is judged, so that
+        # a placeholder's body stays open to the decoders (a key's base64 after 64 KB of
+        # filler or prose in one block is still decoded).
+        view.claim(block.start, block.start + len(f"-----BEGIN {block.label}-----"))
+        view.claim(block.end - len(f"-----END {block.end_label}-----"), block.end)
         result = read_block(block, view, scan)
         if isinstance(result, FoundKey):
+            view.claim(block.start, block.end)
             scan.add_key(view, result)
             continue
         cut_key = isinstance(result, CutKey)
@@ -325,6 +332,7 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
         region = _region(data, block.start, block.end)
         if _unescaped(view, region, block.start, scan) or isinstance(result, Excerpt):
             continue
+        view.claim(block.start, block.end)
         scan.add_unreadable(view, view.line_at(block.start), result, block.body)
     _orphans(view, positions, scan)
 
