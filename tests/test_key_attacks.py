@@ -281,6 +281,26 @@ def test_base64_key_split_over_string_literals(run_json: RunJson, tmp_path: Path
     assert "key-unencrypted" in rules_of(document)
 
 
+@pytest.mark.parametrize("line_end", [b" \n", b"\t\r\n", b"\xc2\xa0\n", b"\n\n", b" \n \n"],
+                         ids=["space", "tab-crlf", "no-break-space", "blank-line", "spaced-blank"])
+def test_base64_lines_with_trailing_spaces_or_blank_lines(run_json: RunJson, tmp_path: Path,
+                                                          line_end: bytes) -> None:
+    """A key copied from a web page or a terminal: trailing (no-break) spaces, or a blank
+    line after each line; its armor mangled by a word processor (en dashes)."""
+    lines = _lines(_rsa_pkcs1())
+    mangled = b"\n".join([lines[0].replace(b"-----", "\u2013\u2013".encode())]
+                         + [line + line_end for line in lines[1:-1]]) + b"\n"
+    assert_blocks(run_json, tmp_path, "pasted.txt", mangled)
+    assert_blocks(run_json, tmp_path, "values.yaml",
+                  b"key: |\n" + b"".join(b"  " + line + line_end for line in lines[1:-1]))
+
+
+def test_separate_base64_paragraphs_each_decoded(run_json: RunJson, tmp_path: Path) -> None:
+    noise = base64.encodebytes(os.urandom(500)).replace(b"=", b"")[:-3]
+    key = base64.encodebytes(_der(_rsa_pkcs1()))
+    assert_blocks(run_json, tmp_path, "paragraphs.txt", noise + b"\n\n" + key)
+
+
 def test_encrypted_key_split_over_string_literals_passes(run_json: RunJson,
                                                          tmp_path: Path) -> None:
     parts = _split(b"".join(_lines(_rsa_pkcs8_encrypted())[1:-1]))

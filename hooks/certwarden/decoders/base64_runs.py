@@ -94,45 +94,55 @@ TRIGGERS = (b'0TFMwdExVSkZ', b'0tLS0tQkVHSU', b'AgEAA', b'AgEAM', b'AgEBB', b'B0
             b'dExTMHRMVUpG', b'tLS0tLUJFR0l', b'wdExTMHRRa1Z', b'xTMHRMUzFDUl')
 
 # A run: base64 characters, JSON-escaped '/' and '+', and line breaks (real or `\n`) with
-# the indentation of the next line, as wrapped base64 (`base64 -w 76`, YAML) has; or a
-# string literal continued on the next line, as source code wraps a long constant.
+# the spaces around them, as wrapped base64 (`base64 -w 76`, YAML, a copy from a web page
+# with trailing spaces or no-break spaces) has; or, loosely, blank lines between its lines,
+# or a string literal continued on the next line, as source code wraps a long constant.
+_BLANK = rb"(?:[ \t]|\xc2\xa0)*"  # spaces, tabs, no-break spaces (UTF-8)
+_NEXT = rb"(?=[A-Za-z0-9+/_-])"
+
+
 @functools.lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
-    """(a run on one line, the line break and indentation that may continue it, a string
-    literal closed and another opened on the next line), compiled on first use. One
-    character class: the regular expression engine's fast path."""
+    """(a run on one line, the line break that continues it, a loose continuation: blank
+    lines, or a string literal closed and another opened on the next line), compiled on
+    first use. One character class for the run: the regular expression engine's fast
+    path."""
     return (re.compile(rb"[A-Za-z0-9+/=_\\-]+"),
-            re.compile(rb"(?:\r?\n|\\r\\n|\\n)[ \t]*(?=[A-Za-z0-9+/_-])"),
-            # Java/Kotlin/C#/JS/Go `" +`, PHP `' .`, VB `" & _`, arrays `",`, Python and C
-            # adjacent literals, Ruby/shell `" \`, and `+ "` leading the next line.
-            re.compile(rb"[\"'`][ \t]*(?:[+.&,]|\|\|)?[ \t]*[_\\]?[ \t]*\r?\n[ \t]*"
-                       rb"(?:[+.&][ \t]*)?[\"'`](?=[A-Za-z0-9+/_-])"))
+            re.compile(_BLANK + rb"(?:\r?\n|\\r\\n|\\n)" + _BLANK + _NEXT),
+            re.compile(_BLANK + rb"(?:\r?\n" + _BLANK + rb"){2,}" + _NEXT + b"|"
+                       # Java/Kotlin/C#/JS/Go `" +`, PHP `' .`, VB `" & _`, arrays `",`,
+                       # Python and C adjacent literals, Ruby/shell `" \`, `+ "` leading.
+                       rb"[\"'`][ \t]*(?:[+.&,]|\|\|)?[ \t]*[_\\]?[ \t]*\r?\n[ \t]*"
+                       rb"(?:[+.&][ \t]*)?[\"'`]" + _NEXT))
 
 
-def _run(data: bytes, start: int, stop: int) -> tuple[int, list[bytes], bool]:
-    """(end, pieces, continued over string literals) of the run starting at start: base64
-    on one line, then on each following line that continues it (wrapped base64, as
-    `base64 -w 76` and YAML write it, or one string literal a line)."""
-    run, gap, literal = _patterns()
+def _run(data: bytes, start: int, stop: int) -> tuple[int, list[bytes]]:
+    """(end, groups) of the run starting at start: base64 on one line, then on each
+    following line that continues it. Each group is what line breaks join; groups are
+    what a loose continuation joins, which may be unrelated values."""
+    run, gap, loose = _patterns()
     end = start
-    pieces: list[bytes] = []
-    literals = False
+    groups: list[bytes] = []
+    group: list[bytes] = []
     for _ in range(4_000_000):
         match = run.match(data, end, stop)
         if match is None:
             break
-        pieces.append(match.group())
+        group.append(match.group())
         end = match.end()
         if data[end - 1:end] == b"=":
             break  # padding closes a run
         following = gap.match(data, end, stop)
         if following is None:
-            following = literal.match(data, end, stop)
+            following = loose.match(data, end, stop)
             if following is None:
                 break
-            literals = True
+            groups.append(b"".join(group))
+            group = []
         end = following.end()
-    return end, pieces, literals
+    if group:
+        groups.append(b"".join(group))
+    return end, groups
 
 
 _ESCAPES = ((b"\\/", b"/"), (b"\\u002B", b"+"), (b"\\u002b", b"+"), (b"\\u002F", b"/"),
@@ -203,19 +213,19 @@ class Base64Runs(Transport):
             if position < covered:
                 continue
             start = _run_start(data, position)
-            covered, pieces, literals = _run(data, start, min(len(data), start + MAX_RUN))
-            raw = b"".join(pieces)
+            covered, groups = _run(data, start, min(len(data), start + MAX_RUN))
+            raw = b"".join(groups)
             text = _normalise(raw)
             if len(text) < MIN_ENCODED or not limits.first_time(text):
                 continue
             url = b"-" in raw or b"_" in raw
             how = "base64url" if url else "base64"
             found = yield from _decoded(text, how, start, limits)
-            if not found and literals:
-                # Literals one under the other that are not one value (a list of
+            if not found and len(groups) > 1:
+                # Loosely joined groups that are not one value (paragraphs, a list of
                 # unrelated strings): each on its own.
-                for piece in pieces:
-                    text = _normalise(piece)
+                for group in groups:
+                    text = _normalise(group)
                     if len(text) >= MIN_ENCODED and limits.first_time(text):
                         yield from _decoded(text, how, start, limits)
 
