@@ -439,6 +439,18 @@ def test_layers_past_the_depth_cap_are_named(run_json: RunJson, tmp_path: Path) 
                for f in document["findings"]), document["findings"]
 
 
+# -- JWKs: many in one file ---------------------------------------------------------------------
+
+def test_many_private_jwks_report_their_lines() -> None:
+    """Each JWK's line was found by re-encoding the whole text before it (quadratic: 5,000
+    JWKs in 970 KB took 1.5 s); it is now counted as the search advances."""
+    jwks = [json.dumps({"kty": "EC", "crv": "P-256", "pad": "é" * (index % 7),
+                        "d": base64.urlsafe_b64encode(os.urandom(32)).decode()})
+            for index in range(300)]
+    scan = find_keys(("[\n" + ",\n".join(jwks) + "\n]\n").encode())
+    assert [key.line for key in scan.keys] == list(range(2, 302))
+
+
 # -- false positives ---------------------------------------------------------------------------
 
 def test_source_and_documentation_named_after_passphrases(run_json: RunJson,

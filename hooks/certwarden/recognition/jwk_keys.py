@@ -73,6 +73,7 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
     done = -1
     index = text.find("kty")
     tried = 0
+    chars = encoded = 0  # a character offset and its byte offset, advanced in order
     while index != -1 and tried < MAX_OBJECTS:
         tried += 1
         if index > done:
@@ -83,8 +84,10 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
                 facts = _facts(jwk)
                 if facts is not None:
                     key_type, size = facts
-                    line = view.line_at(len(text[:start].encode("utf-8"))) if not escaped \
-                        else view.line_at(0)
+                    if not escaped and start >= chars:  # linear: never re-encode the prefix
+                        encoded += len(text[chars:start].encode("utf-8", "surrogatepass"))
+                        chars = start
+                    line = view.line_at(encoded if not escaped else 0)
                     scan.add_key(view, FoundKey(
                         form=f"JWK ({jwk.get('kty')})", line=line, encrypted=False,
                         material_digest=digest(str(jwk.get("d")).encode()),
