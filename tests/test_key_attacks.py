@@ -451,6 +451,45 @@ def test_many_private_jwks_report_their_lines() -> None:
     assert [key.line for key in scan.keys] == list(range(2, 302))
 
 
+def _ec_jwk(private: bool) -> dict[str, str]:
+    numbers = pki.ec_key(SLOT).private_numbers()
+
+    def b64(value: int) -> str:
+        return base64.urlsafe_b64encode(value.to_bytes(32, "big")).decode().rstrip("=")
+
+    jwk = {"kty": "EC", "crv": "P-256", "x": b64(numbers.public_numbers.x),
+           "y": b64(numbers.public_numbers.y)}
+    return {**jwk, "d": b64(numbers.private_value)} if private else jwk
+
+
+JWK_SYNTAXES: dict[str, Callable[[dict[str, str]], bytes]] = {
+    "python-dict": lambda jwk: f"JWK = {jwk!r}\n".encode(),
+    "js-object": lambda jwk: ("const jwk = {" + ", ".join(
+        f"{name}: '{value}'" for name, value in jwk.items()) + ",};\n").encode(),
+    "yaml-list": lambda jwk: ("keys:\n" + "".join(
+        f"{'  - ' if index == 0 else '    '}{name}: {value}\n"
+        for index, (name, value) in enumerate(jwk.items()))).encode(),
+    "yaml-mapping": lambda jwk: ("signing:\n  jwk:\n" + "".join(
+        f"    {name}: \"{value}\"\r\n" for name, value in jwk.items())).encode(),
+}
+
+
+@pytest.mark.parametrize("syntax", JWK_SYNTAXES)
+def test_private_jwk_outside_json(run_json: RunJson, tmp_path: Path, syntax: str) -> None:
+    document = assert_blocks(run_json, tmp_path, f"jwk-{syntax}.txt",
+                             JWK_SYNTAXES[syntax](_ec_jwk(private=True)))
+    assert "key-unencrypted" in rules_of(document)
+    assert_allows(run_json, tmp_path, f"public-{syntax}.txt",
+                  JWK_SYNTAXES[syntax](_ec_jwk(private=False)))
+
+
+def test_code_naming_jwk_members_is_quiet() -> None:
+    code = (b"function use(jwk) { if (jwk.kty === 'RSA') { return {kty: jwk.kty, d: jwk.d}; } }\n"
+            b"interface Jwk { kty: string; d?: string }\n" * 200)
+    scan = find_keys(code)
+    assert scan.keys == [] and scan.unreadable == []
+
+
 # -- false positives ---------------------------------------------------------------------------
 
 def test_source_and_documentation_named_after_passphrases(run_json: RunJson,
