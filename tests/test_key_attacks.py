@@ -301,6 +301,48 @@ def test_separate_base64_paragraphs_each_decoded(run_json: RunJson, tmp_path: Pa
     assert_blocks(run_json, tmp_path, "paragraphs.txt", noise + b"\n\n" + key)
 
 
+def _chunks(data: bytes, size: int = 16) -> list[bytes]:
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def _escaped(chunk: bytes) -> bytes:
+    return b"".join(b"\\x%02x" % byte for byte in chunk)
+
+
+BYTE_ARRAYS: dict[str, Callable[[bytes], bytes]] = {
+    "c-escaped-lines": lambda der: b"const char key[] =\n" + b"\n".join(
+        b'  "' + _escaped(chunk) + b'"' for chunk in _chunks(der)) + b";\n",
+    "go-escaped-concat": lambda der: b'var key = "" +\n' + b" +\n".join(
+        b'\t"' + _escaped(chunk) + b'"' for chunk in _chunks(der)) + b"\n",
+    "java-casts": lambda der: b"byte[] k = new byte[]{" + b", ".join(
+        b"(byte)0x%02x" % byte for byte in der) + b"};\n",
+    "java-casts-lines": lambda der: b"byte[] k = {\n" + b",\n".join(b", ".join(
+        b"(byte) 0x%02X" % byte for byte in chunk) for chunk in _chunks(der, 8)) + b"};\n",
+    "kotlin-toByte": lambda der: b"val k = byteArrayOf(" + b", ".join(
+        b"0x%02x" % byte if byte < 0x80 else b"0x%02x.toByte()" % byte for byte in der) + b")\n",
+    "python-fromhex": lambda der: b"K = bytes.fromhex(\n" + b"\n".join(
+        b'    "' + chunk.hex().encode() + b'"' for chunk in _chunks(der, 32)) + b"\n)\n",
+    "hexdump-C": lambda der: b"".join(
+        b"%08x  " % offset + b" ".join(b"%02x" % byte for byte in der[offset:offset + 8])
+        + b"  " + b" ".join(b"%02x" % byte for byte in der[offset + 8:offset + 16])
+        + b"  |" + bytes(byte if 32 <= byte < 127 and byte != 124 else 46
+                           for byte in der[offset:offset + 16])
+        + b"|\n" for offset in range(0, len(der), 16)),
+    "od-x1z": lambda der: b"".join(
+        b"%06x " % offset + b" ".join(b"%02x" % byte for byte in der[offset:offset + 16])
+        + b"  >" + b"." * len(der[offset:offset + 16]) + b"<\n"
+        for offset in range(0, len(der), 16)),
+}
+
+
+@pytest.mark.parametrize("syntax", BYTE_ARRAYS)
+def test_der_key_as_source_byte_array_or_dump(run_json: RunJson, tmp_path: Path,
+                                              syntax: str) -> None:
+    document = assert_blocks(run_json, tmp_path, f"key-{syntax}.txt",
+                             BYTE_ARRAYS[syntax](_der(_rsa_pkcs1())))
+    assert "key-unencrypted" in rules_of(document)
+
+
 def test_encrypted_key_split_over_string_literals_passes(run_json: RunJson,
                                                          tmp_path: Path) -> None:
     parts = _split(b"".join(_lines(_rsa_pkcs8_encrypted())[1:-1]))
