@@ -125,6 +125,8 @@ def _zip_members(data: bytes, limits: Limits) -> Iterator[Decoded]:
             return
         if info.is_dir():
             continue
+        if not limits.take_member("zip"):
+            return
         cap = min(MAX_MEMBER_BYTES, max(_CHUNK, info.compress_size * MAX_RATIO))
         if info.file_size > cap:
             limits.refuse(f"zip: member {info.filename} would decompress to "
@@ -160,6 +162,8 @@ def _tar_members(data: bytes, limits: Limits) -> Iterator[Decoded]:
                 return
             if not info.isfile():
                 continue
+            if not limits.take_member("tar"):
+                return
             stream = archive.extractfile(info)
             if stream is None:
                 continue
