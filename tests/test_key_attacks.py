@@ -546,6 +546,17 @@ def test_private_jwk_outside_json(run_json: RunJson, tmp_path: Path, syntax: str
                   JWK_SYNTAXES[syntax](_ec_jwk(private=False)))
 
 
+def test_placeholder_secrets_in_raw_key_formats_pass(run_json: RunJson, tmp_path: Path) -> None:
+    """Documentation fills a WireGuard key or a JWK's "d" with one repeated character."""
+    assert_allows(run_json, tmp_path, "wg0.conf",
+                  b"[Interface]\nPrivateKey = " + b"A" * 43 + b"=\n")
+    assert_allows(run_json, tmp_path, "jwk.json", json.dumps(
+        {**_ec_jwk(private=False), "d": "x" * 43}).encode())
+    real = base64.b64encode(x25519.X25519PrivateKey.generate().private_bytes(
+        E.Raw, F.Raw, NO))
+    assert_blocks(run_json, tmp_path, "wg1.conf", b"[Interface]\nPrivateKey = " + real + b"\n")
+
+
 def test_code_naming_jwk_members_is_quiet() -> None:
     code = (b"function use(jwk) { if (jwk.kty === 'RSA') { return {kty: jwk.kty, d: jwk.d}; } }\n"
             b"interface Jwk { kty: string; d?: string }\n" * 200)

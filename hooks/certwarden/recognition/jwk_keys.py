@@ -122,10 +122,18 @@ def _yaml_at(text: str, kty: int) -> tuple[int, int, dict[str, Any]] | None:
 
 def _facts(jwk: dict[str, Any]) -> tuple[str | None, int | None] | None:
     """(type, size) of a private JWK, None when it holds no private member."""
+    from certwarden.recognition.key_prefix import is_secret_like
+
     kty = jwk.get("kty")
     private = jwk.get("d")
     if not isinstance(private, str) or len(private) < 16:
         return None
+    try:
+        value = base64.urlsafe_b64decode(private + "=" * (-len(private) % 4))
+    except (binascii.Error, ValueError):
+        value = private.encode()
+    if not is_secret_like(value):
+        return None  # "d": "AAAA...", "xxxxxxxx...": a placeholder
     if kty == "RSA":
         modulus = jwk.get("n")
         size = _b64url_length(modulus) if isinstance(modulus, str) else None
