@@ -25,6 +25,7 @@ MAX_DECODED_BYTES = 96 * 1024 * 1024  # everything decoded from one file, all la
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one decompressed stream or archive member
 MAX_RATIO = 200  # decompressed bytes per compressed byte, against decompression bombs
 MAX_MEMBERS = 2000  # archive members looked at in one archive
+MAX_FILE_MEMBERS = 10_000  # ... in one file, every archive and layer together (zips of zips)
 MIN_ENCODED = 32  # shorter runs of base64 or hex cannot hold a key
 
 
@@ -47,6 +48,27 @@ class Limits:
     def __init__(self, total: int = MAX_DECODED_BYTES) -> None:
         self.left = total
         self.refused: list[str] = []  # caps that were hit, for the findings
+        self._seen: set[int] = set()  # hashes of encoded runs already decoded
+        self.members_left = MAX_FILE_MEMBERS
+
+    def take_member(self, kind: str) -> bool:
+        """One more archive member to look at, while the file's cap allows."""
+        if self.members_left <= 0:
+            self.refuse(f"{kind}: more than {MAX_FILE_MEMBERS:,} archive members in the file "
+                        "(archives inside archives)")
+            return False
+        self.members_left -= 1
+        return True
+
+    def first_time(self, encoded: bytes) -> bool:
+        """False for an encoded run this file already had decoded: a run repeated (a
+        region searched again under text unescapings, or a file of copies) costs once.
+        (The built-in hash is keyed per process, so collisions cannot be crafted.)"""
+        key = hash(encoded)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
 
     def take(self, size: int, what: str) -> bool:
         if size > self.left:

@@ -1,4 +1,4 @@
-"""gzip, bzip2 and xz streams, zip and tar archives: their contents, capped.
+"""gzip, zlib, bzip2 and xz streams, zip and tar archives: their contents, capped.
 
 Trigger: the format's magic bytes at the start of the data (an O(1) look). Every stream is
 decompressed incrementally with a cap on the output (MAX_MEMBER_BYTES) and on the ratio
@@ -19,12 +19,16 @@ _CHUNK = 1 << 20
 def _kind(data: bytes) -> str | None:
     if data.startswith(b"\x1f\x8b"):
         return "gzip"
+    if data[:1] == b"\x78" and len(data) > 8 and not data[1] & 0x20 \
+            and int.from_bytes(data[:2], "big") % 31 == 0:
+        return "zlib"  # git loose objects (a fixture repository), .zlib, raw streams
     if data.startswith(b"BZh") and data[3:4].isdigit():
         return "bzip2"
     if data.startswith(b"\xfd7zXZ\x00"):
         return "xz"
-    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")) or data[-22:-18] == b"PK\x05\x06":
+        return "zip"  # at the start, or its end record last (a zip after other bytes:
+        # self-extracting archives, a zip appended to an image)
     if data[257:262] == b"ustar" or (len(data) >= 1024 and len(data) % 512 == 0
                                      and _plain_tar_header(data)):
         return "tar"
@@ -72,8 +76,8 @@ def _one_member(data: bytes, kind: str, room: int) -> tuple[list[bytes], bytes]:
     import zlib
 
     pieces: list[bytes] = []
-    if kind == "gzip":
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if kind in ("gzip", "zlib"):
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if kind == "gzip" else zlib.MAX_WBITS)
         pending = data
         try:
             while True:
@@ -121,6 +125,8 @@ def _zip_members(data: bytes, limits: Limits) -> Iterator[Decoded]:
             return
         if info.is_dir():
             continue
+        if not limits.take_member("zip"):
+            return
         cap = min(MAX_MEMBER_BYTES, max(_CHUNK, info.compress_size * MAX_RATIO))
         if info.file_size > cap:
             limits.refuse(f"zip: member {info.filename} would decompress to "
@@ -156,6 +162,8 @@ def _tar_members(data: bytes, limits: Limits) -> Iterator[Decoded]:
                 return
             if not info.isfile():
                 continue
+            if not limits.take_member("tar"):
+                return
             stream = archive.extractfile(info)
             if stream is None:
                 continue
@@ -178,7 +186,7 @@ class Archives(Transport):
 
     def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
         kind = _kind(data)
-        if kind in ("gzip", "bzip2", "xz"):
+        if kind in ("gzip", "zlib", "bzip2", "xz"):
             assert kind is not None
             content = _stream(data, kind, limits)
             if content and limits.take(len(content), kind):

@@ -14,7 +14,7 @@ import base64
 import binascii
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
 
@@ -65,6 +65,10 @@ def signatures(plain: bytes, *, layers: int = 1, offsets: tuple[int, ...] = (0, 
 _DER_VERSIONS = ((b"\x02\x01\x00\x30", (0, 1, 2)), (b"\x02\x01\x00\x02", (0, 1, 2)),
                  (b"\x02\x01\x01\x04", (0, 2)), (b"\x02\x01\x01\x30", (1, 2)),
                  (b"\x02\x01\x03\x30", (1, 2)))  # a PFX is never 128-255 bytes long
+# A SEC1 key that does not start at a multiple of 3 in what was encoded (bytes before it)
+# puts its version at offset 1 too: there, the scalar's length byte keeps the literal off
+# signatures ("IBAQQ": a 32-63 byte scalar, P-256 and P-384; "IBAQR": 64-79, P-521).
+_SEC1_OFFSET_1 = (b"\x02\x01\x01\x04\x20", b"\x02\x01\x01\x04\x40")
 
 
 def computed_triggers() -> tuple[bytes, ...]:
@@ -74,6 +78,8 @@ def computed_triggers() -> tuple[bytes, ...]:
         *signatures(b"-----BEGIN"), *signatures(b"-----BEGIN", layers=2),
         *(literal for version, offsets in _DER_VERSIONS
           for literal in signatures(version, offsets=offsets)),
+        *(literal[:5] for version in _SEC1_OFFSET_1
+          for literal in signatures(version, offsets=(1,))),
         base64.b64encode(b"-\0-\0-\0-\0-\0B\0")[:12],  # UTF-16 armor (PowerShell), aligned
         base64.b64encode(b"\x1f\x8b\x08")[:4], base64.b64encode(b"PK\x03\x04")[:5],
         base64.b64encode(b"openssh-key-v1\0")[:16],  # an OpenSSH key's bare structure
@@ -81,39 +87,62 @@ def computed_triggers() -> tuple[bytes, ...]:
 
 
 # The automaton keeps its SIMD fast path up to 64 literals in all: few, well-chosen ones.
-TRIGGERS = (b"0TFMwdExVSkZ", b"0tLS0tQkVHSU", b"AgEAA", b"AgEAM", b"AgEBB",
-            b"B0TFMwdFFrVk", b"CAQAC", b"CAQAw", b"CAQEE", b"CAQEw", b"CAQMw", b"H4sI", b"IBAA",
-            b"IBAD", b"IBAT", b"IBAz", b"LQAtAC0ALQAt", b"LS0tLS1CRUdJ", b"MHRMUzB0UWtW",
-            b"MUzB0TFMxQ1J", b"RMUzB0TFVKRl", b"TFMwdExTMUNS", b"UEsDB", b"b3BlbnNzaC1rZXkt",
-            b"dExTMHRMVUpG", b"tLS0tLUJFR0l", b"wdExTMHRRa1Z", b"xTMHRMUzFDUl")
+TRIGGERS = (b'0TFMwdExVSkZ', b'0tLS0tQkVHSU', b'AgEAA', b'AgEAM', b'AgEBB', b'B0TFMwdFFrVk',
+            b'CAQAC', b'CAQAw', b'CAQEE', b'CAQEw', b'CAQMw', b'H4sI', b'IBAA', b'IBAD', b'IBAQQ',
+            b'IBAQR', b'IBAT', b'IBAz', b'LQAtAC0ALQAt', b'LS0tLS1CRUdJ', b'MHRMUzB0UWtW',
+            b'MUzB0TFMxQ1J', b'RMUzB0TFVKRl', b'TFMwdExTMUNS', b'UEsDB', b'b3BlbnNzaC1rZXkt',
+            b'dExTMHRMVUpG', b'tLS0tLUJFR0l', b'wdExTMHRRa1Z', b'xTMHRMUzFDUl')
 
 # A run: base64 characters, JSON-escaped '/' and '+', and line breaks (real or `\n`) with
-# the indentation of the next line, as wrapped base64 (`base64 -w 76`, YAML) has.
+# the spaces around them, as wrapped base64 (`base64 -w 76`, YAML, a copy from a web page
+# with trailing spaces or no-break spaces) has; or, loosely, blank lines between its lines,
+# or a string literal continued on the next line, as source code wraps a long constant.
+_BLANK = rb"(?:[ \t]|\xc2\xa0)*"  # spaces, tabs, no-break spaces (UTF-8)
+_NEXT = rb"(?=[A-Za-z0-9+/_-])"
+
+
 @functools.lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """(a run on one line, the line break and indentation that may continue it), compiled
-    on first use. One character class: the regular expression engine's fast path."""
+def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    """(a run on one line, the line break that continues it, a loose continuation: blank
+    lines, or a string literal closed and another opened on the next line), compiled on
+    first use. One character class for the run: the regular expression engine's fast
+    path."""
     return (re.compile(rb"[A-Za-z0-9+/=_\\-]+"),
-            re.compile(rb"(?:\r?\n|\\r\\n|\\n)[ \t]*(?=[A-Za-z0-9+/_-])"))
+            re.compile(_BLANK + rb"(?:\r?\n|\\r\\n|\\n)" + _BLANK + _NEXT),
+            re.compile(_BLANK + rb"(?:\r?\n" + _BLANK + rb"){2,}" + _NEXT + b"|"
+                       # Java/Kotlin/C#/JS/Go `" +`, PHP `' .`, VB `" & _`, arrays `",`,
+                       # Python and C adjacent literals, Ruby/shell `" \`, `+ "` leading.
+                       rb"[\"'`][ \t]*(?:[+.&,]|\|\|)?[ \t]*[_\\]?[ \t]*\r?\n[ \t]*"
+                       rb"(?:[+.&][ \t]*)?[\"'`]" + _NEXT))
 
 
-def _run_end(data: bytes, start: int, stop: int) -> int:
-    """The end of the run starting at start: base64 on one line, then on each following
-    line that continues it (wrapped base64, as `base64 -w 76` and YAML write it)."""
-    run, gap = _patterns()
+def _run(data: bytes, start: int, stop: int) -> tuple[int, list[bytes]]:
+    """(end, groups) of the run starting at start: base64 on one line, then on each
+    following line that continues it. Each group is what line breaks join; groups are
+    what a loose continuation joins, which may be unrelated values."""
+    run, gap, loose = _patterns()
     end = start
+    groups: list[bytes] = []
+    group: list[bytes] = []
     for _ in range(4_000_000):
         match = run.match(data, end, stop)
         if match is None:
-            return end
+            break
+        group.append(match.group())
         end = match.end()
         if data[end - 1:end] == b"=":
-            return end  # padding closes a run
+            break  # padding closes a run
         following = gap.match(data, end, stop)
         if following is None:
-            return end
+            following = loose.match(data, end, stop)
+            if following is None:
+                break
+            groups.append(b"".join(group))
+            group = []
         end = following.end()
-    return end
+    if group:
+        groups.append(b"".join(group))
+    return end, groups
 
 
 _ESCAPES = ((b"\\/", b"/"), (b"\\u002B", b"+"), (b"\\u002b", b"+"), (b"\\u002F", b"/"),
@@ -156,6 +185,18 @@ def _meaningful(decoded: bytes) -> bool:
     return may_hold_private_key(decoded)
 
 
+def _decoded(text: bytes, how: str, start: int, limits: Limits
+             ) -> Generator[Decoded, None, bool]:
+    """The bytes a run encodes when they may hold a key; returns whether they did."""
+    for skip in range(4):  # where the encoder started, if not at the run's start
+        decoded = decode_run(text[skip:])
+        if decoded and _meaningful(decoded):
+            if limits.take(len(decoded), how):
+                yield Decoded(decoded, how, start)
+            return True
+    return False
+
+
 class Base64Runs(Transport):
     name = "base64"
     triggers = TRIGGERS
@@ -172,19 +213,21 @@ class Base64Runs(Transport):
             if position < covered:
                 continue
             start = _run_start(data, position)
-            covered = _run_end(data, start, min(len(data), start + MAX_RUN))
-            raw = data[start:covered]
+            covered, groups = _run(data, start, min(len(data), start + MAX_RUN))
+            raw = b"".join(groups)
             text = _normalise(raw)
-            if len(text) < MIN_ENCODED:
+            if len(text) < MIN_ENCODED or not limits.first_time(text):
                 continue
             url = b"-" in raw or b"_" in raw
             how = "base64url" if url else "base64"
-            for skip in range(4):  # where the encoder started, if not at the run's start
-                decoded = decode_run(text[skip:])
-                if decoded and _meaningful(decoded):
-                    if limits.take(len(decoded), how):
-                        yield Decoded(decoded, how, start)
-                    break
+            found = yield from _decoded(text, how, start, limits)
+            if not found and len(groups) > 1:
+                # Loosely joined groups that are not one value (paragraphs, a list of
+                # unrelated strings): each on its own.
+                for group in groups:
+                    text = _normalise(group)
+                    if len(text) >= MIN_ENCODED and limits.first_time(text):
+                        yield from _decoded(text, how, start, limits)
 
 
 DECODER = Base64Runs()

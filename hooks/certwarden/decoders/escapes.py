@@ -147,20 +147,22 @@ def unescapings(region: bytes, *, depth: int = 2) -> Iterator[tuple[tuple[str, .
         frontier = following
 
 
-# -- Python (and C) bytes literals of DER: b'0\x82\x04\xa4\x02\x01\x00...' -------------------
+# -- Python (and C, Go, Rust) string literals of DER: b'0\x82\x04\xa4\x02\x01\x00...' ------
 
-_BYTES_LITERAL = re.compile(rb"""[bB](["'])((?:\\.|(?!\1)[^\\\n])*)\1""")
-_CONTINUED = re.compile(rb"""[\s\\()+]*[bB](["'])((?:\\.|(?!\1)[^\\\n])*)\1""")
+_BYTES_LITERAL = re.compile(rb"""[bB]?(["'])((?:\\.|(?!\1)[^\\\n])*)\1""")
+_CONTINUED = re.compile(rb"""[\s\\()+]*[bB]?(["'])((?:\\.|(?!\1)[^\\\n])*)\1""")
 
 
 def bytes_literal_at(data: bytes, position: int) -> tuple[int, int, bytes] | None:
-    """(start, end, value) of the bytes literal (with adjacent ones) holding position."""
-    floor = max(0, position - (1 << 16))
-    start = -1
-    for quote in (b"b'", b'b"', b"B'", b'B"'):
-        start = max(start, data.rfind(quote, floor, position))
+    """(start, end, value) of the string literal of `\\x` escapes (with adjacent ones:
+    C and Python juxtaposition, `+` in Go, a `\\` continuation) holding position."""
+    line_start = data.rfind(b"\n", 0, position) + 1
+    floor = max(line_start, position - (1 << 16))
+    start = max(data.rfind(b"'", floor, position), data.rfind(b'"', floor, position))
     if start == -1:
         return None
+    if start > floor and data[start - 1:start] in (b"b", b"B"):
+        start -= 1
     first = _BYTES_LITERAL.match(data, start)
     if first is None or first.end() <= position:
         return None

@@ -18,7 +18,8 @@ from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
 # The automaton keeps its SIMD fast path up to 64 literals in all: few, well-chosen ones.
 _HEX_TRIGGERS = (b"2d2d2d2d2d", b"2D2D2D2D2D", b"2d 2d 2d 2d", b"0x2d, 0x2d",  # "-----"
                  b"02010", b"02:01:0", b"02 01 0", b"x02, 0x01, 0x0", b"X02, 0X01, 0X0",
-                 b"\\x02\\x01\\x0")
+                 b"\\x02\\x01\\x0",
+                 b"x01, (byte)")  # Java casts: "(byte) 0x02, (byte) 0x01, (byte) 0x00"
 _DECIMAL_TRIGGERS = (b"48,130,", b"48, 130, ", b"2,1,0,48,", b"2,1,1,4,",
                      b"48,-126,", b"48, -126, ")  # Java, Kotlin, C# sbyte: signed
 TRIGGERS = _HEX_TRIGGERS + _DECIMAL_TRIGGERS
@@ -27,22 +28,43 @@ TRIGGERS = _HEX_TRIGGERS + _DECIMAL_TRIGGERS
 
 @functools.lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[bytes], ...]:
-    """(offset column, hex body, not hex, decimals), compiled on first use."""
+    """(offset column, hex body, not hex, decimals, hexdump -C line, od line, casts),
+    compiled on first use."""
     return (
         # An offset column: "00000000: ", "00000000  ", "0000 | "
         re.compile(rb"[ \t]*(?:0[xX])?[0-9A-Fa-f]{4,16}(?::[ \t]*|[ \t]{2,}|[ \t]*\|[ \t]*)"),
         # Hex bytes with at most one separator between them (two spaces start the ASCII
         # column of a dump).
-        re.compile(rb"[ \t{\[(]*((?:(?:0[xX]|\\x)?[0-9A-Fa-f]{2}(?:, ?|[:;.\- \t])?)+)"),
+        re.compile(rb"[ \t{\[(\"']*((?:(?:0[xX]|\\x)?[0-9A-Fa-f]{2}(?:, ?|[:;.\- \t])?)+)"),
         re.compile(rb"0[xX]|\\x|[^0-9A-Fa-f]"),
-        re.compile(rb"[-\d,\s]+"))
+        re.compile(rb"[-\d,\s]+"),
+        # hexdump -C / hd: two groups of eight, the ASCII column between bars
+        re.compile(rb"[0-9a-fA-F]{8}  ((?:[0-9a-fA-F]{2} ){1,8})(?: ((?:[0-9a-fA-F]{2} ){1,8}))?"
+                   rb" *\|"),
+        # od -A x -t x1z: a short offset, one space, the ASCII column between > <
+        re.compile(rb"[0-9a-fA-F]{6,8} ((?:[0-9a-fA-F]{2} ?){1,16}) *(?:>.*<)?"),
+        # casts around each byte: Java (byte) 0x30, Kotlin 0x82.toByte(), C (uint8_t)0x30
+        re.compile(rb"\((?:byte|sbyte|char|u?int8_t|unsigned char)\) ?|\.toU?Byte\(\)"))
 MAX_LINES = 1 << 20
 
 
 def _line_bytes(line: bytes, start: int | None = None) -> bytes | None:
     """The bytes a hex dump line holds (None when it is not one); from `start` when the
     hex begins after other text on the line (`unsigned char key[] = {0x30, ...`)."""
-    offset_column, hex_body, not_hex, _ = _patterns()
+    offset_column, hex_body, not_hex, _, hexdump, od, casts = _patterns()
+    if start is None:
+        dump = hexdump.match(line) or od.fullmatch(line.rstrip())
+        if dump is not None:
+            digits = not_hex.sub(b"", b"".join(group for group in dump.groups() if group))
+            return bytes.fromhex(digits.decode("ascii"))
+    if b"(" in line or b".to" in line:
+        cleaned = casts.sub(b"", line)
+        if cleaned != line:
+            line = cleaned
+            if start is not None:  # the hex now opens at the first 0x, the casts gone
+                first = min((i for i in (line.find(b"0x"), line.find(b"0X")) if i != -1),
+                            default=-1)
+                start = first if first != -1 else min(start, len(line))
     offset = offset_column.match(line) if start is None else None
     body = hex_body.match(line, start if start is not None else (offset.end() if offset else 0))
     if body is None:
@@ -152,7 +174,8 @@ class HexRuns(Transport):
             decimal = _is_decimal_hit(data, position)
             start, end, decoded = (_decimal_region if decimal else _hex_region)(data, position)
             covered = max(position + 1, end)
-            if len(decoded) < MIN_ENCODED // 2 or not limits.take(len(decoded), "hex"):
+            if len(decoded) < MIN_ENCODED // 2 or not limits.first_time(decoded) \
+                    or not limits.take(len(decoded), "hex"):
                 continue
             yield Decoded(decoded, "decimal bytes" if decimal else "hex", start)
 

@@ -89,10 +89,31 @@ class ClosedKeysMemo:
             pass  # a memo we cannot write only costs time
 
 
+# Source code and documentation named after passphrases or keys (passphrase.py,
+# private_key.go, docs/passphrase-policy.md, a man page) hold neither.
+_CODE_OR_DOCS = frozenset((
+    "py", "pyc", "pyi", "ipynb", "js", "mjs", "cjs", "ts", "tsx", "jsx", "vue", "go", "rs",
+    "java", "kt", "kts", "scala", "groovy", "c", "h", "cc", "cpp", "hpp", "cs", "fs", "vb",
+    "rb", "php", "pl", "pm", "swift", "m", "mm", "sh", "bash", "zsh", "fish", "ps1",
+    "psm1", "bat", "cmd", "lua", "r", "jl", "ex", "exs", "erl", "hs", "clj", "dart", "sql",
+    "html", "htm", "css", "scss", "less", "md", "markdown", "rst", "adoc", "tex", "rtf",
+    "pdf", "class", "jar", "so", "dll"))
+
+
+def _is_code_or_docs(name: str) -> bool:
+    stem, _, extension = name.removesuffix(".gz").rpartition(".")
+    if not stem:
+        return False
+    # man pages: openssl-passphrase-options.1ssl(.gz), gpg-preset-passphrase.1
+    return extension in _CODE_OR_DOCS or extension[:1].isdigit()
+
+
 def _is_passphrase_file(path: str) -> bool:
-    """*.pass, *passphrase*, *.pwd (plain string tests: this runs on every file)."""
+    """*.pass, *passphrase*, *.pwd (plain string tests: this runs on every file), unless
+    source code or documentation."""
     name = os.path.basename(path).lower()
-    return name.endswith((".pass", ".pwd")) or "passphrase" in name
+    return (name.endswith((".pass", ".pwd")) or "passphrase" in name) \
+        and not _is_code_or_docs(name)
 
 
 class KeysGroup(Group):
@@ -122,13 +143,13 @@ class KeysGroup(Group):
 
 
 def _wants(source: SourceFile, context: RuleContext) -> bool:
-    if source.is_symlink:
-        return False
+    # A symbolic link is judged on its target text, never followed: git stores that text
+    # as the blob, and a key pasted as a link target is committed like any file.
     if source.error is not None or source.truncated:
         return True  # past max-file-bytes: the rest is searched in windows (_scan_rest)
     if key_sniff.may_hold_private_key(source.data):
         return True
-    if _is_passphrase_file(source.path):
+    if _is_passphrase_file(source.path) and not source.is_symlink:
         return True
     if any(value in source.data for _, value in configured_passphrases(context.config)):
         return True
@@ -149,7 +170,7 @@ def _check(source: SourceFile, context: RuleContext) -> list[Finding]:
     if source.truncated or key_sniff.may_hold_private_key(source.data):
         findings.extend(_key_findings(source, context))
         holds_keys = bool(_keys_in(source.path, source.data, context).keys)
-    if not holds_keys and sniff.is_certificate_name(source.path):
+    if not holds_keys and not source.is_symlink and sniff.is_certificate_name(source.path):
         findings.extend(_certificate_side_pairing(source, context))
     return findings
 
@@ -159,11 +180,11 @@ def _committed_passphrases(source: SourceFile, context: RuleContext,
     from certwarden.rules.key_rules import PASSPHRASE_COMMITTED
 
     findings = []
-    if _is_passphrase_file(source.path) and source.data.strip():
+    if _is_passphrase_file(source.path) and not source.is_symlink and source.data.strip():
         folder = os.path.dirname(source.path)
         names = context.neighbours.names_in(folder)
-        if any(fnmatch.fnmatchcase(name.lower(), pattern) for name in names
-               for pattern in KEY_FILE_PATTERNS):
+        if any(fnmatch.fnmatchcase(name.lower(), pattern) and not _is_code_or_docs(name.lower())
+               for name in names for pattern in KEY_FILE_PATTERNS):
             findings.append(PASSPHRASE_COMMITTED.issue(
                 "a passphrase file beside a key: the passphrase would be in git with the key "
                 "it protects").at(source.path, None, path_digest))

@@ -20,7 +20,6 @@ _ESCAPED_NEWLINE = re.compile(rb"\\r\\n|\\n|\\r")
 # Wrapping around a body line: indentation, quotes, comment or quote markers, string
 # concatenation. '+' and '/' are base64 characters, so they are only stripped beside a quote.
 _LEADING_WRAPPER = re.compile(rb"[ \t#>;|*]*(?:\+[ \t]*[\"']|[\"'`])?")
-_TRAILING_WRAPPER = re.compile(rb"(?:[\"'`][ \t+,;)\\]*|[ \t,;)\\]+)$")
 _BASE64_LINE = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 _PGP_CHECKSUM = re.compile(rb"=[A-Za-z0-9+/]{4}")
 _HEADER_LINE = re.compile(rb"([A-Za-z][A-Za-z0-9-]*): ?(.*)")
@@ -70,7 +69,7 @@ def _wrapper_pattern(wrapper: bytes, *, at_end: bool) -> re.Pattern[bytes] | Non
     wrapper = wrapper.strip(b"\r")
     if not wrapper.strip() or len(wrapper) > 48:
         return None
-    parts = []
+    parts = [rb"\s*"] if not at_end else []
     for piece in re.split(rb"(\d+|\s+)", wrapper):
         if not piece:
             continue
@@ -80,8 +79,27 @@ def _wrapper_pattern(wrapper: bytes, *, at_end: bool) -> re.Pattern[bytes] | Non
             parts.append(rb"\s*")
         else:
             parts.append(re.escape(piece))
-    pattern = b"".join(parts)
-    return re.compile(pattern + rb"\s*$" if at_end else rb"\s*" + pattern)
+    if at_end:
+        parts.append(rb"\s*$")
+    # Adjacent `\s*` would let the engine try every split of a long run of spaces.
+    deduplicated = [part for index, part in enumerate(parts)
+                    if not (part == rb"\s*" and index and parts[index - 1] == rb"\s*")]
+    return re.compile(b"".join(deduplicated))
+
+
+# A wrapper after the base64 is at most this far from the end of its line: searching only
+# there keeps a long line linear (a regex searched for at every position is quadratic).
+_TRAILING_REACH = 128
+_TRAILING_CLASS = b" \t+,;)\\"
+
+
+def _strip_trailing_wrapper(line: bytes) -> bytes:
+    """What `(?:["'`][ \t+,;)\\]*|[ \t,;)\\]+)$` removes (a closing quote and the
+    concatenation or continuation after it, or those characters alone), in linear time."""
+    stripped = line.rstrip(_TRAILING_CLASS)
+    if stripped[-1:] in (b'"', b"'", b"`"):
+        return stripped[:-1]
+    return line.rstrip(b" \t,;)\\")
 
 
 def decode_body(body: bytes, prefix: bytes = b"", suffix: bytes = b""
@@ -117,11 +135,11 @@ def read_body(body: bytes, prefix: bytes = b"", suffix: bytes = b""
             if match:
                 line = line[match.end():]
         if trailing is not None:
-            match = trailing.search(line)
+            match = trailing.search(line, max(0, len(line) - _TRAILING_REACH))
             if match:
                 line = line[:match.start()]
         line = _LEADING_WRAPPER.sub(b"", line, count=1)
-        line = _TRAILING_WRAPPER.sub(b"", line, count=1).strip()
+        line = _strip_trailing_wrapper(line).strip()
         if not line:
             continue
         if continued:  # RFC 1421 / OpenPGP header continuation

@@ -132,6 +132,15 @@ def encrypted_pkcs8(der: bytes, *, form: str, line: int | None, budget: WorkBudg
         return None
     if len(encryption.ciphertext) < 16:
         return None
+    ciphertext = encryption.ciphertext
+    if ciphertext[:1] == b"\x30" and der_reader.element_length(ciphertext) == len(ciphertext):
+        # Ciphertext that is one whole DER structure (by chance: never) may be a plaintext
+        # key put under an encryption header: its structure, not the header, decides.
+        inner = classify_der(ciphertext, form=f"{form} (marked encrypted, holds it in "
+                             "plaintext)", line=line, budget=budget)
+        if inner is not None and not inner.encrypted:
+            inner.material_digest = digest(der)
+            return inner
     key = FoundKey(form=f"encrypted PKCS#8 {form}", line=line, encrypted=True,
                    material_digest=digest(der), protection=encryption.protection)
     try:
@@ -229,7 +238,11 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
     for position in positions:
         if view.is_claimed(position):
             continue
-        for start in sequences_around(data, position):
+        starts = sequences_around(data, position)
+        if not starts:
+            _cut_short(view, position, scan)
+            continue
+        for start in starts:
             tried += 1
             if tried > MAX_CANDIDATES:
                 scan.limits.refuse(f"more than {MAX_CANDIDATES} DER structures shaped like "
@@ -238,11 +251,60 @@ def find(view: View, positions: list[int], scan: KeyScan, name: str) -> None:
             length = der_reader.element_length(data, start) or 0
             found = classify_der(data[start:start + length], form="DER inside other bytes",
                                  line=None, budget=scan.budget)
+            if found is not None and _patterned_seed(found, data[start:start + length]):
+                continue
             if found is not None:
                 found.encoding = "der-embedded"
                 view.claim(start, start + length)
                 scan.add_key(view, found)
                 break
+
+
+_RAW_SEED_TYPES = frozenset({"ed25519", "x25519", "ed448", "x448"})
+
+
+def _patterned_seed(found: FoundKey, der: bytes) -> bool:
+    """An EdDSA/X25519 key inside other bytes whose seed is not random: a library's
+    16-byte PKCS#8 prefix constant followed by its own code (a .pyc, a .so), not a key:
+    any bytes make such a key, but random ones have nearly all distinct values."""
+    if found.encrypted or found.key_type not in _RAW_SEED_TYPES:
+        return False
+    try:
+        fields = der_reader.sequence(der)
+        inner = der_reader.octets(der, fields[2])
+        _, seed_start, seed_end = der_reader.header(inner)
+    except (der_reader.DerError, IndexError):
+        return False
+    from certwarden.recognition.key_prefix import is_secret_like
+
+    return not is_secret_like(inner[seed_start:seed_end])
+
+
+def _cut_short(view: View, position: int, scan: KeyScan) -> None:
+    """A key's SEQUENCE that claims more bytes than the data holds (a key cut short, in a
+    file or a decoded run): unreadable when what is there reaches its private part."""
+    from certwarden.recognition.key_prefix import is_secret_like, private_prefix
+
+    data = view.data
+    for header_size in (2, 3, 4):
+        start = position - header_size
+        if start < 0 or data[start] != 0x30:
+            continue
+        first = data[start + 1]
+        if (2 if first < 0x80 else 2 + (first & 0x7F)) != header_size:
+            continue
+        claimed = der_reader.element_length(data, start)
+        if claimed is not None:
+            continue  # whole: not cut short
+        prefix = private_prefix(data[start:start + (1 << 16)])
+        if prefix is None or not is_secret_like(prefix[1]):
+            continue
+        structure, secret = prefix
+        view.claim(start, len(data))
+        scan.add_unreadable(view, None if view.depth else view.line_at(start),
+                            f"a {structure} DER key cut short, yet holding {len(secret)} bytes "
+                            "of its private part", data[start:start + 4096])
+        return
 
 
 def der_key_at_start(data: bytes) -> bool:

@@ -73,7 +73,7 @@ FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("gpg-agent", "gpg-agent key files (`private-keys-v1.d/*.key`)", "gpg_agent_keys",
               markers=(b"private-key",)),
     KeyFormat("jwk", "JSON Web Keys with a private member `d` (RSA, EC, OKP)", "jwk_keys",
-              markers=(b'kty"', b'kty\\"')),
+              markers=(b"kty",)),  # `kty"`, JSON-escaped `kty\"`: one literal
     KeyFormat("xml", ".NET `<RSAKeyValue>`/`<DSAKeyValue>` XML with `<D>`, `<P>` or `<X>`",
               "xml_keys", markers=(b"KeyValue",)),
     KeyFormat("mscapi", "Windows CryptoAPI PRIVATEKEYBLOB and PVK files", "mscapi_keys",

@@ -27,10 +27,12 @@ from certwarden.recognition.work_caps import WorkBudget
 class View:
     """Bytes to search, and how they were reached from the file."""
 
-    __slots__ = ("_lines", "anchor", "claimed", "data", "depth", "line_base", "member", "via")
+    __slots__ = ("_lines", "anchor", "claimed", "data", "depth", "line_base", "member",
+                 "unescaped", "via")
 
     def __init__(self, data: bytes, *, via: tuple[str, ...] = (), member: str | None = None,
-                 depth: int = 0, anchor: int | None = None, line_base: int = 0) -> None:
+                 depth: int = 0, anchor: int | None = None, line_base: int = 0,
+                 unescaped: bool = False) -> None:
         self.data = data
         self.via = via  # decodings applied, outermost first
         self.member = member  # path inside an archive
@@ -38,6 +40,10 @@ class View:
         self.anchor = anchor  # the file's line where these bytes were found (decoded views)
         self.line_base = line_base  # lines before this window of the file
         self.claimed: list[tuple[int, int]] = []  # spans a format has read (sorted by start)
+        # Text escapes were undone on the way here: they are not undone again below (each
+        # unescaping composes two layers itself; redoing it inside its own output grew
+        # exponentially, a 1 KB block hung the hook).
+        self.unescaped = unescaped
         self._lines: LineCounter | None = None
 
     def line_at(self, offset: int) -> int | None:
@@ -54,13 +60,15 @@ class View:
         index = bisect.bisect_right(self.claimed, (position, 1 << 62))
         return any(start <= position < end for start, end in self.claimed[max(0, index - 8):index])
 
-    def child(self, data: bytes, how: str, start: int, member: str | None) -> View:
+    def child(self, data: bytes, how: str, start: int, member: str | None, *,
+              unescaped: bool = False) -> View:
         inside = self.member
         if member:
             inside = f"{inside}:{member}" if inside else member
         binary = member is not None or (self.anchor is None and self.depth > 0)
         return View(data, via=(*self.via, how), member=inside, depth=self.depth + 1,
-                    anchor=None if binary else self.line_at(start))
+                    anchor=None if binary else self.line_at(start),
+                    unescaped=unescaped or self.unescaped)
 
 
 Finder = Callable[[View, list[int], "KeyScan", str], None]
@@ -73,6 +81,8 @@ class KeyScan:
     bundle_certificates: list[bytes] = field(default_factory=list)  # SPKIs beside the keys
     budget: WorkBudget = field(default_factory=WorkBudget)
     limits: Limits = field(default_factory=Limits)
+    unescaped_regions: int = 0  # regions searched again under text unescapings (pem_keys)
+    unescaped_bytes: int = 0  # ... and the text those unescapings produced
     _digests: set[str] = field(default_factory=set)
 
     def add_key(self, view: View, key: FoundKey) -> None:
@@ -112,6 +122,8 @@ class KeyScan:
         if not hits:
             return
         decoders = transports() if view.depth < MAX_DEPTH else []
+        if view.depth >= MAX_DEPTH:
+            self._past_depth(view, hits)
         # An archive's members first: a key in an uncompressed tar is then reported with
         # its member path, not as text of the tar itself (the same key is recorded once).
         first = [d for d in decoders if d.name == "archive" and "archive" in hits.probes]
@@ -124,6 +136,22 @@ class KeyScan:
         for owner in sorted(hits.overflow):
             self.add_unreadable(view, view.line_at(0), f"more than {key_sniff.MAX_POSITIONS:,} "
                                 f"{owner} markers: not all could be checked", view.data[:4096])
+
+    def _past_depth(self, view: View, hits: key_sniff.Hits) -> None:
+        """Another layer under the last one searched: not searched, but said (a key five
+        gzip layers down is not silently passed)."""
+        for decoder in transports():
+            if not hits.wants(decoder.name):
+                continue
+            positions = [p for p in hits.of(decoder.name) if not view.is_claimed(p)]
+            if not positions and decoder.name not in hits.probes:
+                continue
+            for decoded in decoder.decode(view.data, positions, self.limits):
+                if key_sniff.may_hold_private_key(decoded.data):
+                    layers = " > ".join((*view.via, decoded.how))
+                    self.limits.refuse(f"more than {MAX_DEPTH} layers of encoding ({layers}): "
+                                       "the innermost was not searched")
+                    return
 
     def _decode(self, view: View, hits: key_sniff.Hits, decoders: list[Transport]) -> None:
         for decoder in decoders:

@@ -56,16 +56,31 @@ def _fields(text: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
     return fields, sections
 
 
+_PRIVATE_FIELDS = {"rsa": 4, "dsa": 1, "ec": 1, "ed25519": 1, "ed448": 1}
+
+
 def _private_parses(key_type: str, private: bytes) -> bool:
     """An unencrypted PPK private blob is SSH wire data of the key's private fields."""
-    counts = {"rsa": 4, "dsa": 1, "ec": 1, "ed25519": 1, "ed448": 1}
     try:
         reader = WireReader(private)
-        for _ in range(counts.get(key_type, 1)):
+        for _ in range(_PRIVATE_FIELDS.get(key_type, 1)):
             reader.string()
     except WireError:
         return False
     return True
+
+
+def _plaintext(key_type: str, private: bytes) -> bool:
+    """A blob marked encrypted that is the key's private fields in the clear, filling it
+    to within a cipher block (ciphertext does that by chance about once in 2^100)."""
+    try:
+        reader = WireReader(private)
+        for _ in range(_PRIVATE_FIELDS.get(key_type, 1)):
+            if not reader.string():
+                return False
+    except WireError:
+        return False
+    return reader.remaining < 16
 
 
 def _private_key(public_blob: bytes, private: bytes) -> object:
@@ -164,7 +179,12 @@ def parse_putty(data: bytes, match: re.Match[bytes], *, line: int | None,
     encrypted = encryption != "none"
     if not encrypted and not _private_parses(key_type, private):
         return "a PuTTY key marked unencrypted whose private blob is not plaintext"
-    key = FoundKey(form=f"PuTTY v{version}", line=line, encrypted=encrypted,
+    form = f"PuTTY v{version}"
+    if encrypted and _plaintext(key_type, private):
+        # `Encryption: none` edited to name a cipher: the private lines are still the
+        # key's fields in the clear.
+        encrypted, form = False, f"{form} (names {encryption}, its private lines in plaintext)"
+    key = FoundKey(form=form, line=line, encrypted=encrypted,
                    material_digest=digest(private), key_type=key_type, key_size=size,
                    public_key_der=spki_from_ssh_blob(public_blob), public_blob=public_blob,
                    family="putty")

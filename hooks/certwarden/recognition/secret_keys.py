@@ -45,7 +45,13 @@ def _age(view: View, scan: KeyScan) -> None:
 
 
 def _wireguard(view: View, scan: KeyScan) -> None:
+    import base64
+
+    from certwarden.recognition.key_prefix import is_secret_like
+
     for match in _WIREGUARD.finditer(view.data):
+        if not is_secret_like(base64.b64decode(match.group(1))):
+            continue  # `PrivateKey = AAAA...A=`: a placeholder, not a key
         view.claim(match.start(), match.end())
         scan.add_key(view, FoundKey(form="WireGuard private key",
                                     line=view.line_at(match.start()), encrypted=False,

@@ -73,6 +73,11 @@ def parse_openssh(der: bytes, *, line: int | None) -> FoundKey | str:
         except WireError:
             return "an OpenSSH key whose bcrypt parameters are corrupt"
     encrypted = cipher != "none"
+    form = "OpenSSH"
+    if encrypted and _plaintext_private(private, public_blob):
+        # A header edited to name a cipher proves nothing: the private section still
+        # opens with its two check integers and the key's type, in the clear.
+        encrypted, form = False, f"OpenSSH (names {cipher}, its private section in plaintext)"
     if encrypted and kdf == "none":
         return f"an OpenSSH key with cipher {cipher} but no key derivation (OpenSSH refuses it)"
     # A plaintext private section starts with two equal check integers.
@@ -80,10 +85,21 @@ def parse_openssh(der: bytes, *, line: int | None) -> FoundKey | str:
         return "an OpenSSH key marked unencrypted whose private section is not plaintext"
     protection = Protection("OpenSSH", cipher, kdf, parameters) if encrypted else None
     opener = capped_opener(_openssh_opener(der), kdf if encrypted else None, parameters)
-    return FoundKey(form="OpenSSH", line=line, encrypted=encrypted,
+    return FoundKey(form=form, line=line, encrypted=encrypted,
                     material_digest=digest(der), key_type=key_type, key_size=size,
                     public_key_der=spki_from_ssh_blob(public_blob), public_blob=public_blob,
                     protection=protection, family="ssh", opener=opener)
+
+
+def _plaintext_private(private: bytes, public_blob: bytes) -> bool:
+    """The private section in the clear: two equal check integers, then the public key's
+    type name (ciphertext does that by chance once in 2^64)."""
+    if len(private) < 12 or private[:4] != private[4:8]:
+        return False
+    try:
+        return WireReader(private[8:]).string() == WireReader(public_blob).string()
+    except WireError:
+        return False
 
 
 def read_armored(block: armor.ArmoredBlock, line: int | None, scan: KeyScan) -> FoundKey | str:
