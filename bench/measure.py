@@ -1,12 +1,13 @@
 """Run whole processes and measure them the way a user feels them: wall time, CPU time
-and peak memory per run (os.wait4), median over several runs."""
+and peak memory per run (os.wait4, in bench.spawn), median over several runs."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
-import time
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,16 +27,19 @@ class Timing:
 # PYTHONDONTWRITEBYTECODE inherited from a development shell would make every run
 # recompile our editable sources and measure the compiler instead.
 ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# bench.spawn is found from the project root, wherever the command runs.
+SPAWN_ENVIRONMENT = {**ENVIRONMENT, "PYTHONPATH": os.pathsep.join(
+    p for p in (str(Path(__file__).resolve().parent.parent),
+                ENVIRONMENT.get("PYTHONPATH", "")) if p)}
 
 
 def run_once(command: Sequence[str], cwd: Path) -> tuple[float, float, float, int]:
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=ENVIRONMENT)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode
+    """(wall s, CPU s, peak MB, exit code) of one run, measured by bench.spawn."""
+    spawned = subprocess.run([sys.executable, "-m", "bench.spawn", *command], cwd=cwd,
+                             capture_output=True, text=True, env=SPAWN_ENVIRONMENT,
+                             check=True)
+    cost = json.loads(spawned.stdout)
+    return cost["wall"], cost["cpu"], cost["peak_mb"], cost["exit"]
 
 
 def measure(label: str, command: Sequence[str], cwd: Path, *, runs: int = 5,
