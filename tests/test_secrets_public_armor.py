@@ -102,8 +102,6 @@ def _tampered(pem: str, how: str) -> str:
         lines[at - 1] += "  # deploy: AP1 token below"
     elif how == "header":
         lines.insert(1, "Proc-Type: 4,ENCRYPTED")
-    elif how == "private key label":
-        lines[0], lines[-1] = "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----"
     elif how == "other end label":
         lines[-1] = "-----END PUBLIC KEY-----"
     elif how == "no end":
@@ -113,16 +111,66 @@ def _tampered(pem: str, how: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("how", ["text on a body line", "header", "private key label",
-                                 "other end label", "no end", "not one DER element"])
+@pytest.mark.parametrize("how", ["text on a body line", "header", "other end label", "no end",
+                                 "not one DER element"])
 def test_only_a_clean_public_block_is_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str],
                                                certificate: str, how: str) -> None:
-    """Anything else on a body line, headers, a private key's label, an END of another
-    label, a missing END or a body that is not one DER element: detect-secrets' findings
-    stay (a private key block is for the key rules to judge, from what it holds)."""
+    """Anything else on a body line, headers, an END of another label, a missing END or a
+    body that is not one DER element: detect-secrets' findings stay."""
     (tmp_path / "cert.pem").write_text(_tampered(certificate, how))
     monkeypatch.chdir(tmp_path)
     theirs = _detect_secrets_scan(tmp_path, ["cert.pem"])
     assert theirs
     assert _ours(capsys, ["cert.pem"]) == theirs
+
+
+def _encrypted_key_with_body_line(line: str, legacy: bool) -> str:
+    """An encrypted key (PKCS#8 or legacy PEM with DEK-Info) whose ciphertext has `line` as
+    one of its body lines, as random ciphertext now and then does."""
+    key = pki.rsa_key()
+    if legacy:
+        # cryptography writes legacy encryption for TraditionalOpenSSL with a password.
+        pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.BestAvailableEncryption(b"correct horse"))
+    else:
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.BestAvailableEncryption(b"correct horse"))
+    lines = pem.decode().splitlines()
+    lines[-3] = line  # well inside the ciphertext: the DER structure is unchanged
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_encrypted_key_ciphertext_is_not_a_secret(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  legacy: bool) -> None:
+    text = _encrypted_key_with_body_line(ARTIFACTORY_LINE, legacy)
+    (tmp_path / "sensor1.key").write_text(text)
+    (tmp_path / "values.yaml").write_text(
+        "tls:\n  key: |\n" + "".join(f"    {line}\n" for line in text.splitlines()))
+    monkeypatch.chdir(tmp_path)
+    names = ["sensor1.key", "values.yaml"]
+    assert ("sensor1.key", text.splitlines().index(ARTIFACTORY_LINE) + 1,
+            "Artifactory Credentials") in _detect_secrets_scan(tmp_path, names)
+    assert _ours(capsys, names) == set()
+    # Every group: the key is encrypted, the commit passes.
+    assert main(["check", *names]) == 0
+
+
+def test_a_private_key_label_is_still_judged_by_the_key_rules(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        certificate: str) -> None:
+    """Leaving a private block's body to the key rules never lets it through: a block
+    labelled as a private key that is not proven encrypted blocks there."""
+    lines = certificate.splitlines()
+    lines[0], lines[-1] = "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----"
+    (tmp_path / "sensor1.key").write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert _ours(capsys, ["sensor1.key"]) == set()
+    capsys.readouterr()
+    assert main(["check", "--format", "json", "sensor1.key"]) == 1
+    rules = {f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert rules & {"key-unreadable", "key-unencrypted"}

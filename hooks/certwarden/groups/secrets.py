@@ -82,12 +82,14 @@ class SecretsGroup(Group):
         findings = []
         secrets = self._scanner_for(context).scan(source.path, source.data)
         pinned = _pinned_revision_lines(source) if secrets else set()
-        public = PublicArmor(source.data) if secrets else None
+        armored = ArmoredMaterial(source.data) if secrets else None
         for secret in secrets:
             if secret.line_number in pinned:
                 continue  # a commit id pinned in our own config is not a secret
-            if public is not None and public.holds_only(secret.secret_value):
-                continue  # part of a certificate (CSR, CRL, public key): public material
+            if armored is not None and armored.holds_only(secret.secret_value):
+                # Public material, or key material the key rules judge from what it holds:
+                # ciphertext of an encrypted key matches token patterns by chance.
+                continue
             fingerprint = hashlib.sha256(
                 f"{secret.type}\0{secret.secret_hash}".encode()).hexdigest()
             findings.append(SECRET.issue(
@@ -115,18 +117,25 @@ def _pinned_revision_lines(source: SourceFile) -> set[int]:
 
 
 # Armored blocks of public material: certificates, CSRs, CRLs, public keys, PKCS#7.
-# (A private key block is judged by the key rules, from what it holds.)
 PUBLIC_ARMOR_LABELS = frozenset({
     "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE", "CERTIFICATE REQUEST",
     "NEW CERTIFICATE REQUEST", "X509 CRL", "PUBLIC KEY", "RSA PUBLIC KEY", "PKCS7",
     "PKCS #7 SIGNED DATA", "CMS"})
+# Armored private keys: the key rules judge them from what they hold (an unencrypted one
+# blocks there), so the random-looking base64 of their bodies is not a generic secret.
+# Legacy PEM encryption puts Proc-Type/DEK-Info headers before the body.
+PRIVATE_ARMOR_LABELS = frozenset({
+    "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY",
+    "DSA PRIVATE KEY", "OPENSSH PRIVATE KEY"})
+OPENSSH_KEY_MAGIC = b"openssh-key-v1\0"
 
 
-class PublicArmor:
-    """The bodies of a file's complete public armored blocks, each made of lines holding
-    nothing but base64, maybe indented or quoted as in YAML, JSON or source strings
-    (`"MIIB...\\n",`). A block with anything else on a body line (headers, other text),
-    an END of another label, or a body that is not one DER SEQUENCE is not counted."""
+class ArmoredMaterial:
+    """The bodies of a file's complete public and private-key armored blocks, each made of
+    lines holding nothing but base64, maybe indented or quoted as in YAML, JSON or source
+    strings (`"MIIB...\\n",`). A block with anything else on a body line (other text,
+    headers on a public block), an END of another label, or a body that is not one DER
+    SEQUENCE (or an OpenSSH key, or legacy PEM ciphertext) is not counted."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
@@ -139,23 +148,31 @@ class PublicArmor:
 
         body_line = re.compile(rb'[ \t]*(["\']?)[A-Za-z0-9+/]+={0,2}(?:\\r)?(?:\\n)?\1'
                                rb'[ \t]*[,+]?[ \t]*\r?')
-        for block in find_blocks(data, labels=PUBLIC_ARMOR_LABELS, keep_empty=False):
+        labels = PUBLIC_ARMOR_LABELS | PRIVATE_ARMOR_LABELS
+        for block in find_blocks(data, labels=labels, keep_empty=False):
             der = block.der
-            if not block.complete or block.end_label != block.label or block.headers or \
-                    block.stray_lines or not der or der[0] != 0x30 or \
-                    der_element_length(der) != len(der):
+            private = block.label in PRIVATE_ARMOR_LABELS
+            if not block.complete or block.end_label != block.label or block.stray_lines \
+                    or not der or (block.headers and not private):
+                continue
+            # Legacy PEM encryption's body is bare ciphertext, not DER.
+            opaque = private and (bool(block.headers) or der.startswith(OPENSSH_KEY_MAGIC))
+            if not opaque and (der[0] != 0x30 or der_element_length(der) != len(der)):
                 continue
             begin_end = data.find(b"\n", block.start, block.end)
             end_start = data.rfind(b"\n", block.start, block.end)
             if begin_end == -1 or end_start <= begin_end:
                 continue  # markers on one line (a JSON string): no body lines of its own
             lines = data[begin_end + 1:end_start].split(b"\n")
+            start = begin_end + 1
+            while block.headers and lines and (not lines[0].strip() or b":" in lines[0]):
+                start += len(lines.pop(0)) + 1  # Proc-Type, DEK-Info and the blank line
             if all(not line.strip() or body_line.fullmatch(line) for line in lines):
-                self.bodies.append((begin_end + 1, end_start))
+                self.bodies.append((start, end_start))
 
     def holds_only(self, value: str | None) -> bool:
         """Whether `value` (a reported secret, its quotes and spaces aside) occurs in the
-        file, and only inside these bodies: then it is part of public material, wherever
+        file, and only inside these bodies: then it is public or key material, wherever
         detect-secrets reports it (its YAML transformer reports a block scalar on its
         key's line). The same string anywhere else keeps it reported."""
         if not self.bodies or not value:
