@@ -169,6 +169,25 @@ def test_every_decoder_has_triggers_or_a_probe_and_the_literals_are_few() -> Non
     assert computed_triggers() == TRIGGERS
 
 
+def test_only_the_text_probes_can_fire_on_data_opening_with_printable_ascii() -> None:
+    """key_sniff skips the other probes for such data: none of them may ever fire on it."""
+    table = key_sniff._Table()
+    others = [(probe, names) for probe, names in table.probes
+              if (probe, names) not in table.text_probes]
+    assert others and table.text_probes
+    tails = [bytes(range(256)), bytes(range(255, -1, -1)), b"\x30\x82\x01\x00\x02\x01\x00",
+             b"\x02\x01\x00" * 30, b"\xf1\xb5\xb0" + bytes(64),
+             # what the text probes look for: they must stay among the text probes
+             b"penssh-key-v1\x00" + bytes(64), b"K\x03\x04" + bytes(64), b"Zh9" + bytes(64),
+             b"\x9c" + bytes(64), b"\x00a\x00b\x00c\x00d" * 8, b"A" * 80]
+    for first in range(0x20, 0x7F):
+        if first == 0x30:  # "0": a DER SEQUENCE
+            continue
+        for tail in tails:
+            data = bytes([first]) + tail
+            assert not any(probe(data) for probe, _ in others), (first, tail[:8])
+
+
 def test_unescapings_compose() -> None:
     pem = _plain().decode()
     doubly = json.dumps(json.dumps({"key": pem}))  # JSON in a JSON string

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from certwarden.commit_trees import CommitTrees, ObjectReader
 from certwarden.config import Config
@@ -89,6 +89,25 @@ def published_text(source: SourceFile) -> SourceFile:
                       blob=source.blob)
 
 
+def load_certificate_support() -> None:
+    """Import what judging a certificate takes (cryptography: ~0.08 s)."""
+    import certwarden.recognition.certificates
+    import certwarden.recognition.keys  # noqa: F401
+
+
+def collect(walk: Iterable[IntroducedBlob], groups: Sequence[Group]) -> list[IntroducedBlob]:
+    """The blobs of a walk; the certificate support is imported as soon as the walk shows
+    a certificate name, while git goes on walking, if a group will judge it."""
+    blobs: list[IntroducedBlob] = []
+    waiting = any(group.name == "certificates" for group in groups)
+    for blob in walk:
+        blobs.append(blob)
+        if waiting and sniff.is_certificate_name(blob.path):
+            load_certificate_support()
+            waiting = False
+    return blobs
+
+
 def history_context(config: Config, now: datetime, reader: ObjectReader) -> RuleContext:
     return RuleContext(config, now, CommitTrees(reader, config.max_file_bytes))
 
@@ -107,9 +126,7 @@ def judge_blobs(root: str, blobs: Sequence[IntroducedBlob], *, groups: Sequence[
         return progress.findings
     parent = os.getpid()
     if worker_count(len(blobs)) > 1 and any(sniff.is_certificate_name(b.path) for b in blobs):
-        # Loaded once before the fork, not once in each worker (cryptography: ~0.1 s).
-        import certwarden.recognition.certificates
-        import certwarden.recognition.keys  # noqa: F401
+        load_certificate_support()  # once before the fork, not once in each worker
 
     def work(chunk: Sequence[IntroducedBlob]) -> Progress:
         if os.getpid() == parent:  # straight into progress: kept if time runs out
@@ -273,12 +290,14 @@ def scan(root: str, walk: Sequence[str], tips: Sequence[str], *, groups: Sequenc
          config: Config, now: datetime, abbrev: int = 0) -> Report:
     """Every blob the commits of `git log WALK` introduce, and the tips' trees; after policy."""
     from certwarden.pipeline import apply_policy
-    from certwarden.revisions import introduced_blobs, resolve_commits
+    from certwarden.revisions import Walk, resolve_commits
 
     reader = ObjectReader(root)
     progress = Progress()
     try:
-        blobs, commits = introduced_blobs(root, walk)
+        log = Walk(root, walk)
+        blobs = collect(log, groups)
+        commits = log.commits
         context = history_context(config, now, reader)
         findings = judge_blobs(root, blobs, groups=groups, context=context, abbrev=abbrev,
                                progress=progress)

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from certwarden.sources import GitError, IndexEntry, git
+from certwarden.sources import GitError, IndexEntry, git, widen_pipe
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads this block all the same
+if TYPE_CHECKING:
+    from typing import IO
 
 GITLINK, DELETED = "160000", "000000"
 
@@ -78,52 +82,108 @@ def check_revision(name: str) -> str:
 def introduced_blobs(root: str, revisions: Sequence[str]) -> tuple[list[IntroducedBlob],
                                                                     list[str]]:
     """(every blob introduced by the commits `git log REVISIONS` walks, once per blob and
-    path, oldest first; every commit walked, oldest first).
+    path, oldest first; every commit walked, oldest first). See Walk."""
+    walk = Walk(root, revisions)
+    return list(walk), walk.commits
+
+
+class Walk:
+    """The blobs introduced by the commits `git log REVISIONS` walks, once per blob and
+    path, oldest first, yielded as git finds them: the caller can start on the first ones
+    (or prepare for them) while git is still walking. `commits` lists every commit walked,
+    oldest first, once the iteration has ended.
 
     REVISIONS are git log's: ["A..B"], or [new1, new2, "--not", "--all"] for a push. The
     revisions before the first option are given on stdin: a push of tens of thousands of
     refs does not fit on a command line.
     """
-    count = next((i for i, name in enumerate(revisions) if name.startswith("-")),
-                 len(revisions))
-    output = git(root, "log", "--reverse", "--raw", "-z",
-                 "--no-abbrev", "--no-renames", "--no-ext-diff", "--no-color", "--no-notes",
-                 "--no-show-signature", "--no-textconv", "-c", "--root",
-                 "--source", "--format=%x01%H %S", "--stdin", *revisions[count:], "--",
-                 stdin="".join(f"{name}\n" for name in revisions[:count]).encode())
-    return parse_log(output)
+
+    def __init__(self, root: str, revisions: Sequence[str]) -> None:
+        self.root = root
+        self.revisions = revisions
+        self.commits: list[str] = []
+
+    def __iter__(self) -> Iterator[IntroducedBlob]:
+        import subprocess
+        import tempfile
+
+        count = next((i for i, name in enumerate(self.revisions) if name.startswith("-")),
+                     len(self.revisions))
+        with tempfile.TemporaryFile() as errors:  # a file: git never waits for us to read it
+            try:
+                process = subprocess.Popen(
+                    ["git", "log", "--reverse", "--raw", "-z", "--no-abbrev", "--no-renames",
+                     "--no-ext-diff", "--no-color", "--no-notes", "--no-show-signature",
+                     "--no-textconv", "-c", "--root", "--source", "--format=%x01%H %S",
+                     "--stdin", *self.revisions[count:], "--"],
+                    cwd=self.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=errors)
+            except FileNotFoundError:
+                raise GitError("git is not installed") from None
+            assert process.stdin is not None and process.stdout is not None
+            widen_pipe(process.stdout.fileno())
+            # git reads every revision before it writes anything: no deadlock. A broken
+            # pipe means git stopped early, and its error says why.
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.write("".join(f"{name}\n" for name in self.revisions[:count])
+                                    .encode())
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+            try:
+                yield from parse_log(_fields(process.stdout), self.commits)
+            finally:
+                process.stdout.close()
+                status = process.wait()
+            if status != 0:
+                errors.seek(0)
+                message = errors.read().decode("utf-8", "replace").strip().splitlines()
+                raise GitError(message[-1] if message else "git log failed")
 
 
-def parse_log(output: bytes) -> tuple[list[IntroducedBlob], list[str]]:
-    """Read `git log --raw -z -c --format=%x01%H %S` output (see introduced_blobs)."""
-    seen: dict[tuple[str, str], IntroducedBlob] = {}
-    commits: list[str] = []
+def _fields(stream: IO[bytes]) -> Iterator[bytes]:
+    """The NUL-separated fields of a stream, each as soon as it is whole."""
+    rest = b""
+    while chunk := stream.read1(1 << 16):  # type: ignore[attr-defined]
+        *fields, rest = (rest + chunk).split(b"\0")
+        yield from fields
+    if rest:
+        yield rest
+
+
+def parse_log(fields: Iterable[bytes], commits: list[str]) -> Iterator[IntroducedBlob]:
+    """Read the fields of `git log --raw -z -c --format=%x01%H %S` output (see Walk):
+    yield each blob and path not seen before, append each commit to commits."""
+    seen: set[tuple[str, str]] = set()
     commit = source = ""
-    fields = output.split(b"\0")
-    index = 0
-    while index < len(fields):
-        field = fields[index].lstrip(b"\n")
-        index += 1
+    changed: bytes | None = None  # a ":<modes> <ids> <status>" field, its path to come
+    for field in fields:
+        if changed is not None:
+            found = _introduced(changed, field, commit, source)
+            changed = None
+            if found is not None and (found.blob, found.path) not in seen:
+                seen.add((found.blob, found.path))
+                yield found
+            continue
+        field = field.lstrip(b"\n")
         if field.startswith(b"\x01"):  # a commit header: "\x01<id> <source>"
             commit, _, source = field[1:].decode("utf-8", "replace").strip().partition(" ")
             commits.append(commit)
-            continue
-        if not field.startswith(b":") or index >= len(fields):
-            continue
-        raw_path = fields[index]
-        index += 1
-        # ":" once per parent, then one mode per parent and the result's, the same for
-        # object ids, then the status letters; the result comes last in each list.
-        parents = len(field) - len(field.lstrip(b":"))
-        parts = field[parents:].decode("ascii", "replace").split()
-        if len(parts) < 2 * parents + 2:
-            continue
-        mode, blob = parts[parents], parts[2 * parents + 1]
-        if mode in (GITLINK, DELETED) or is_zero(blob):
-            continue
-        path = os.fsdecode(raw_path)
-        seen.setdefault((blob, path), IntroducedBlob(commit, path, mode, blob, source))
-    return list(seen.values()), commits
+        elif field.startswith(b":"):
+            changed = field
+
+
+def _introduced(field: bytes, raw_path: bytes, commit: str, source: str
+                ) -> IntroducedBlob | None:
+    # ":" once per parent, then one mode per parent and the result's, the same for
+    # object ids, then the status letters; the result comes last in each list.
+    parents = len(field) - len(field.lstrip(b":"))
+    parts = field[parents:].decode("ascii", "replace").split()
+    if len(parts) < 2 * parents + 2:
+        return None
+    mode, blob = parts[parents], parts[2 * parents + 1]
+    if mode in (GITLINK, DELETED) or is_zero(blob):
+        return None
+    return IntroducedBlob(commit, os.fsdecode(raw_path), mode, blob, source)
 
 
 def object_types(root: str, names: Sequence[str], *, peel: bool = True) -> dict[str, str]:

@@ -249,6 +249,7 @@ def read_blobs(root: str, entries: Sequence[IndexEntry], *,
     except FileNotFoundError:
         raise GitError("git is not installed") from None
     assert process.stdin is not None and process.stdout is not None
+    widen_pipe(process.stdout.fileno())  # fewer switches between git and us
 
     def send_requests() -> None:  # a thread, so neither pipe can fill up and block
         assert process.stdin is not None
@@ -283,6 +284,18 @@ def read_blobs(root: str, entries: Sequence[IndexEntry], *,
         stream.close()
         process.wait()
         writer.join(timeout=1)
+
+
+def widen_pipe(descriptor: int) -> None:
+    """Let git write up to 1 MiB ahead of us where the platform allows it (Linux), rather
+    than 64 KiB: fewer switches between the two processes, and git runs on while we pause
+    (an import)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 def read_rest(source: SourceFile, *, root: str, window: int, overlap: int

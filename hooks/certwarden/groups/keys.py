@@ -111,7 +111,10 @@ def _is_code_or_docs(name: str) -> bool:
 def _is_passphrase_file(path: str) -> bool:
     """*.pass, *passphrase*, *.pwd (plain string tests: this runs on every file), unless
     source code or documentation."""
-    name = os.path.basename(path).lower()
+    lowered = path.lower()  # the whole path first: it rules out most files cheaply
+    if not lowered.endswith((".pass", ".pwd")) and "passphrase" not in lowered:
+        return False
+    name = os.path.basename(lowered)
     return (name.endswith((".pass", ".pwd")) or "passphrase" in name) \
         and not _is_code_or_docs(name)
 

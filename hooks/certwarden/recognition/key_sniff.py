@@ -11,7 +11,7 @@ platform), the same literals are searched one by one: same answers, slower.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 WINDOW = 1 << 22  # bytes per automaton call: bounds the memory of its answer
 MAX_POSITIONS = 100_000  # per owner and file: more is an attack, not a file
@@ -75,19 +75,19 @@ class _Table:
         from certwarden.recognition.key_formats import FORMATS
 
         owners: dict[bytes, list[str]] = {}
+        probes: dict[Callable[[bytes], bool], list[str]] = {}  # a shared probe runs once
         for key_format in FORMATS:
             for marker in key_format.markers:
                 owners.setdefault(marker, []).append(key_format.name)
-        self.probes: list[tuple[str, object]] = [
-            (f.name, f.probe) for f in FORMATS if f.probe is not None]
+            if key_format.probe is not None:
+                probes.setdefault(key_format.probe, []).append(key_format.name)
         for decoder in transports():
             for trigger in decoder.triggers:
                 owners.setdefault(trigger, []).append(decoder.name)
-            self.probes.append((decoder.name, decoder.probe))
-        # Probes that can fire on data opening with an ASCII letter or digit.
-        self.text_probes = [(name, probe) for name, probe in self.probes
-                            if name in ("base64", "hex", "openssh", "archive",
-                                        "text encoding")]
+            probes.setdefault(decoder.probe, []).append(decoder.name)
+        self.probes = [(probe, tuple(names)) for probe, names in probes.items()]
+        self.text_probes = [(probe, names) for probe, names in self.probes
+                            if not TEXT_PROBES.isdisjoint(names)]
         self.literals = list(owners)
         self.owners = [owners[literal] for literal in self.literals]
         self.matcher = _Matcher(self.literals)
@@ -105,18 +105,13 @@ class _Table:
 
     def scan(self, data: bytes) -> Hits:
         hits = Hits()
-        # Every probe looks at the first bytes only; text that opens with a letter, a
-        # digit or punctuation other than base64's can only interest the text probes.
-        first = data[:1]
-        probes = self.probes if not first or first in _PROBE_BYTES or not first.isalnum() \
-            else self.text_probes
-        answers: dict[object, bool] = {}  # formats may share a probe
-        for name, probe in probes:
-            answer = answers.get(probe)
-            if answer is None:
-                answer = answers[probe] = bool(probe(data))  # type: ignore[operator]
-            if answer:
-                hits.probes.add(name)
+        # Every probe looks at the first bytes only; data opening with printable ASCII
+        # other than "0" can only interest the text probes.
+        probes = self.text_probes if data and 0x20 <= data[0] <= 0x7E and data[0] != 0x30 \
+            else self.probes
+        for probe, names in probes:
+            if probe(data):
+                hits.probes.update(names)
         positions = hits.positions
         if len(data) <= WINDOW and self.matcher.automaton is not None:
             # The common case, one call: most files have no marker at all.
@@ -143,9 +138,9 @@ class _Table:
         return hits
 
 
-# The binary probes (DER, OpenPGP, PVK) need a first byte that is not an ASCII letter or
-# digit, except DER's SEQUENCE tag 0x30, "0".
-_PROBE_BYTES = frozenset([b"0"])
+# The probes that can fire on data opening with printable ASCII. The others (DER and
+# PKCS#12, OpenPGP, PVK) need a first byte 0x30 ("0", a DER SEQUENCE), 0x1E or >= 0x80.
+TEXT_PROBES = frozenset({"base64", "hex", "openssh", "archive", "text encoding"})
 
 _table: _Table | None = None
 _last: tuple[bytes, Hits] | None = None  # the group asks twice about the same bytes

@@ -27,7 +27,9 @@ def extension_of(path: str) -> str:
 
 
 def is_certificate_name(path: str) -> bool:
-    return extension_of(path) in CERTIFICATE_EXTENSIONS
+    # The suffix test first: it rules out most names for less than splitext costs.
+    return path.lower().endswith(CERTIFICATE_EXTENSIONS) and \
+        extension_of(path) in CERTIFICATE_EXTENSIONS
 
 
 def is_private_key_label(label: str) -> bool:
