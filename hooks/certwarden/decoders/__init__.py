@@ -95,6 +95,20 @@ class Transport:
     def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
         raise NotImplementedError
 
+    def starts(self, data: bytes, positions: list[int]) -> list[int]:
+        """Where decoding starts: the triggers' positions, or the data's first non-blank
+        byte when no trigger fired but the probe did (a file that is all one encoding)."""
+        if not positions and self.probe(data):
+            return [len(data) - len(data.lstrip())]
+        return positions
+
+
+def opens_with_run(data: bytes, alphabet: bytes) -> bool:
+    """Whether 48 bytes of `alphabet` open the data, leading white space aside: a file
+    that is one encoded run from its start."""
+    head = data[:64].lstrip()
+    return len(head) >= 48 and not head[:48].translate(None, alphabet)
+
 
 def transports() -> list[Transport]:
     """Every transport decoder, in the order they are tried."""

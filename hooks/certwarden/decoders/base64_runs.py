@@ -16,7 +16,7 @@ import functools
 import re
 from collections.abc import Generator, Iterator
 
-from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
+from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport, opens_with_run
 
 _ALPHABET_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
 _ALPHABET = frozenset(_ALPHABET_BYTES)
@@ -202,14 +202,11 @@ class Base64Runs(Transport):
     triggers = TRIGGERS
 
     def probe(self, data: bytes) -> bool:
-        head = data[:64].lstrip()
-        return len(head) >= 48 and not head[:48].translate(None, _ALPHABET_BYTES)
+        return opens_with_run(data, _ALPHABET_BYTES)
 
     def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
-        if not positions and self.probe(data):
-            positions = [len(data) - len(data.lstrip())]
         covered = -1
-        for position in positions:
+        for position in self.starts(data, positions):
             if position < covered:
                 continue
             start = _run_start(data, position)

@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport
+from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport, opens_with_run
 
 # The automaton keeps its SIMD fast path up to 64 literals in all: few, well-chosen ones.
 _HEX_TRIGGERS = (b"2d2d2d2d2d", b"2D2D2D2D2D", b"2d 2d 2d 2d", b"0x2d, 0x2d",  # "-----"
@@ -152,14 +152,11 @@ class HexRuns(Transport):
     triggers = TRIGGERS
 
     def probe(self, data: bytes) -> bool:
-        head = data[:64].lstrip()
-        return len(head) >= 48 and not head[:48].translate(None, b"0123456789abcdefABCDEF")
+        return opens_with_run(data, b"0123456789abcdefABCDEF")
 
     def decode(self, data: bytes, positions: list[int], limits: Limits) -> Iterator[Decoded]:
-        if not positions and self.probe(data):
-            positions = [len(data) - len(data.lstrip())]
         covered = -1
-        for position in positions:
+        for position in self.starts(data, positions):
             if position < covered:
                 continue
             if data.startswith(b"\\x", position):

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import bisect
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 
-from certwarden.decoders import MAX_DEPTH, Limits, Transport, transports
+from certwarden.decoders import MAX_DEPTH, Decoded, Limits, Transport, transports
 from certwarden.recognition import key_sniff
 from certwarden.recognition.armor import LineCounter
 from certwarden.recognition.found_key import FoundKey, UnreadableKey, digest
@@ -140,29 +140,28 @@ class KeyScan:
     def _past_depth(self, view: View, hits: key_sniff.Hits) -> None:
         """Another layer under the last one searched: not searched, but said (a key five
         gzip layers down is not silently passed)."""
-        for decoder in transports():
-            if not hits.wants(decoder.name):
-                continue
-            positions = [p for p in hits.of(decoder.name) if not view.is_claimed(p)]
-            if not positions and decoder.name not in hits.probes:
-                continue
-            for decoded in decoder.decode(view.data, positions, self.limits):
-                if key_sniff.may_hold_private_key(decoded.data):
-                    layers = " > ".join((*view.via, decoded.how))
-                    self.limits.refuse(f"more than {MAX_DEPTH} layers of encoding ({layers}): "
-                                       "the innermost was not searched")
-                    return
+        for decoded in self._decodings(view, hits, transports()):
+            if key_sniff.may_hold_private_key(decoded.data):
+                layers = " > ".join((*view.via, decoded.how))
+                self.limits.refuse(f"more than {MAX_DEPTH} layers of encoding ({layers}): "
+                                   "the innermost was not searched")
+                return
 
     def _decode(self, view: View, hits: key_sniff.Hits, decoders: list[Transport]) -> None:
+        for decoded in self._decodings(view, hits, decoders):
+            self.scan_view(view.child(decoded.data, decoded.how, decoded.start, decoded.member))
+
+    def _decodings(self, view: View, hits: key_sniff.Hits,
+                   decoders: Iterable[Transport]) -> Iterator[Decoded]:
+        """What each decoder the sniff asked for decodes, at the positions no earlier
+        finding claimed (worked out when that decoder's turn comes)."""
         for decoder in decoders:
             if not hits.wants(decoder.name):
                 continue
             positions = [p for p in hits.of(decoder.name) if not view.is_claimed(p)]
             if not positions and decoder.name not in hits.probes:
                 continue
-            for decoded in decoder.decode(view.data, positions, self.limits):
-                self.scan_view(view.child(decoded.data, decoded.how, decoded.start,
-                                          decoded.member))
+            yield from decoder.decode(view.data, positions, self.limits)
 
     def finish(self) -> None:
         """Caps the decoders hit become findings: what was not decoded was not checked."""
