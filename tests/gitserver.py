@@ -8,8 +8,41 @@ import shlex
 import sys
 from pathlib import Path
 
-from tests import hookrepo
+from cryptography.hazmat.primitives import serialization
+
+from tests import hookrepo, pki
 from tests.pki import NOW_ISO
+
+LATER = pki.NOW.replace(year=2099)  # certificates that outlive every test date
+
+
+class Material:
+    """Keys and certificates for one test module: its own key slots (so that modules never
+    share a key by accident) and the passphrase of its encrypted keys."""
+
+    def __init__(self, slot: int, passphrase: bytes) -> None:
+        self.slot = slot
+        self.passphrase = passphrase
+
+    def plain_key(self, slot: int | None = None) -> bytes:
+        return pki.rsa_key(2048, slot or self.slot).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption())
+
+    def encrypted_key(self, slot: int | None = None) -> bytes:
+        return pki.rsa_key(2048, slot or self.slot).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(self.passphrase))
+
+    def good_certificate(self, slot: int | None = None,
+                         cn: str = "sensor1.plant.example.com") -> bytes:
+        return pki.pem(pki.certificate(pki.Spec(cn=cn, not_after=LATER,
+                                                key_slot=slot or self.slot)))
+
+
+def key_lines(key: bytes) -> list[str]:
+    """A PEM key's body lines: what must never appear in any output."""
+    return [line for line in key.decode().splitlines() if "-----" not in line]
 
 
 def make_server(path: Path, *hook_args: str) -> Path:
@@ -31,6 +64,15 @@ def clone(server: Path, path: Path) -> Path:
     if not hookrepo.git(path, "rev-parse", "-q", "--verify", "HEAD", check=False).stdout:
         hookrepo.git(path, "symbolic-ref", "HEAD", "refs/heads/main")  # an empty server
     return path
+
+
+def clone_with_main(server: Path, path: Path) -> Path:
+    """A clone whose main is on the server (one accepted push: a README)."""
+    repo = clone(server, path)
+    commit(repo, {"README.md": b"# plant certificates\n"}, "start")
+    code, output = push(repo, "HEAD:main")
+    assert code == 0, output
+    return repo
 
 
 def write(repo: Path, files: dict[str, bytes]) -> None:

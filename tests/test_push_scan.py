@@ -13,23 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from certwarden.cli import main
 from tests import gitserver, hookrepo, pki
 from tests.gitserver import commit
 
-E, F = serialization.Encoding, serialization.PrivateFormat
-
-
-def plain_key(slot: int = 50) -> bytes:
-    return pki.rsa_key(2048, slot).private_bytes(E.PEM, F.TraditionalOpenSSL,
-                                                 serialization.NoEncryption())
-
-
-def encrypted_key(slot: int = 50) -> bytes:
-    return pki.rsa_key(2048, slot).private_bytes(
-        E.PEM, F.PKCS8, serialization.BestAvailableEncryption(b"range-Test-pass1"))
+MATERIAL = gitserver.Material(slot=50, passphrase=b"range-Test-pass1")
+plain_key, encrypted_key = MATERIAL.plain_key, MATERIAL.encrypted_key
 
 
 def scan(repo: Path, *args: str, capsys: pytest.CaptureFixture[str],

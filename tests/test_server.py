@@ -7,31 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from tests import gitserver, hookrepo, keycorpus, pki
-from tests.gitserver import commit, push, ref_of
+from tests.gitserver import commit, key_lines, push, ref_of
 
-E, F = serialization.Encoding, serialization.PrivateFormat
-LATER = pki.NOW.replace(year=2099)
-
-
-def plain_key(slot: int = 40) -> bytes:
-    return pki.rsa_key(2048, slot).private_bytes(E.PEM, F.TraditionalOpenSSL,
-                                                 serialization.NoEncryption())
-
-
-def encrypted_key(slot: int = 40) -> bytes:
-    return pki.rsa_key(2048, slot).private_bytes(
-        E.PEM, F.PKCS8, serialization.BestAvailableEncryption(b"server-Test-pass1"))
-
-
-def good_certificate(slot: int = 40, cn: str = "sensor1.plant.example.com") -> bytes:
-    return pki.pem(pki.certificate(pki.Spec(cn=cn, not_after=LATER, key_slot=slot)))
-
-
-def key_lines(key: bytes) -> list[str]:
-    return [line for line in key.decode().splitlines() if "-----" not in line]
+MATERIAL = gitserver.Material(slot=40, passphrase=b"server-Test-pass1")
+plain_key, encrypted_key = MATERIAL.plain_key, MATERIAL.encrypted_key
+good_certificate = MATERIAL.good_certificate
 
 
 def in_yaml(key: bytes) -> bytes:
@@ -45,12 +27,7 @@ def server(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def clone(server: Path, tmp_path: Path) -> Path:
-    """A clone whose main is on the server (one accepted push: a README)."""
-    repo = gitserver.clone(server, tmp_path / "clone")
-    commit(repo, {"README.md": b"# plant certificates\n"}, "start")
-    code, output = push(repo, "HEAD:main")
-    assert code == 0, output
-    return repo
+    return gitserver.clone_with_main(server, tmp_path / "clone")
 
 
 def test_rejected_push_leaves_ref_and_objects_unchanged(server: Path, clone: Path) -> None:

@@ -14,23 +14,10 @@ from cryptography.hazmat.primitives import serialization
 
 from certwarden.cli import main
 from tests import gitserver, hookrepo, pki
-from tests.gitserver import commit, push, ref_of
+from tests.gitserver import LATER, commit, key_lines, push, ref_of
 
-E, F = serialization.Encoding, serialization.PrivateFormat
-LATER = pki.NOW.replace(year=2099)
-
-
-def plain_key(slot: int = 60) -> bytes:
-    return pki.rsa_key(2048, slot).private_bytes(E.PEM, F.TraditionalOpenSSL,
-                                                 serialization.NoEncryption())
-
-
-def key_lines(key: bytes) -> list[str]:
-    return [line for line in key.decode().splitlines() if "-----" not in line]
-
-
-def good_certificate(slot: int = 60) -> bytes:
-    return pki.pem(pki.certificate(pki.Spec(not_after=LATER, key_slot=slot)))
+MATERIAL = gitserver.Material(slot=60, passphrase=b"attack-Test-pass1")
+plain_key, good_certificate = MATERIAL.plain_key, MATERIAL.good_certificate
 
 
 def git(repo: Path, *args: str, stdin: str | None = None) -> str:
@@ -47,12 +34,7 @@ def server(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def clone(server: Path, tmp_path: Path) -> Path:
-    """A clone whose main is on the server (one accepted push: a README)."""
-    repo = gitserver.clone(server, tmp_path / "clone")
-    commit(repo, {"README.md": b"# plant certificates\n"}, "start")
-    code, output = push(repo, "HEAD:main")
-    assert code == 0, output
-    return repo
+    return gitserver.clone_with_main(server, tmp_path / "clone")
 
 
 def assert_rejected(server: Path, output: str, code: int, expected: set[tuple[str, str]],
@@ -129,8 +111,7 @@ def test_a_symlink_whose_target_text_is_a_key_is_rejected(server: Path, clone: P
 
 
 def test_ordinary_symlinks_to_certificates_and_keys_land(server: Path, clone: Path) -> None:
-    encrypted = pki.rsa_key(2048, 61).private_bytes(
-        E.PEM, F.PKCS8, serialization.BestAvailableEncryption(b"attack-Test-pass1"))
+    encrypted = MATERIAL.encrypted_key(61)
     gitserver.write(clone, {"pki/sensor1.crt": good_certificate(61), "pki/sensor1.key": encrypted})
     os.symlink("sensor1.crt", clone / "pki" / "current.crt")
     os.symlink("sensor1.key", clone / "pki" / "current.key")
