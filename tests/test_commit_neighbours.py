@@ -4,12 +4,13 @@ introduced, remembered while that commit is judged) are the very bytes git gives
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import pytest
 
-from certwarden.commit_trees import CommitTrees, ObjectReader
+from certwarden.commit_trees import MAX_TREE_BYTES, CommitTrees, ObjectReader, Prefetch
 from certwarden.history import commit_batches
 from certwarden.revisions import IntroducedBlob, Walk
 from certwarden.sources import SourceFile, read_blobs
@@ -108,3 +109,73 @@ def test_commit_batches_hold_one_commit_and_stay_within_the_budget() -> None:
     found = [[source.size for _, source in batch]
              for batch in commit_batches(pairs, budget=10)]
     assert found == [[1, 2], [3, 4], [50], [6], [70]]
+
+
+def test_listings_asked_ahead_are_what_git_answers_one_at_a_time(
+        history: tuple[Path, str]) -> None:
+    repo, base = history
+    commits = hookrepo.git(repo, "rev-list", "--reverse", f"{base}..main").stdout.split()
+    names = [CommitTrees.tree_name(commit_id, folder) for commit_id in commits
+             for folder in ("pki", "", "missing", "pki/")]
+    reader = ObjectReader(str(repo))
+    prefetch = Prefetch(str(repo), [*names, "bad\nname"], max_bytes=MAX_TREE_BYTES)
+    try:
+        # in order, again, out of order within what was read, then past what was forgotten
+        first, second = names[:4], names[4:8]
+        for name in [*first, *reversed(first)]:
+            assert prefetch.take(name) == (True, reader.read(name, max_bytes=MAX_TREE_BYTES))
+        assert prefetch.take(names[1])[1] is not None  # a listing, not "missing"
+        assert prefetch.take(names[2]) == (True, None)  # no such folder
+        prefetch.forget()
+        assert prefetch.take(names[0]) == (False, None)  # forgotten: ask git again
+        assert prefetch.take(second[3]) == (True, reader.read(second[3],
+                                                               max_bytes=MAX_TREE_BYTES))
+        assert prefetch.take(second[0]) == (True, reader.read(second[0],
+                                                               max_bytes=MAX_TREE_BYTES))
+        assert prefetch.take("bad\nname") == (False, None)
+        assert prefetch.take(f"{commits[0]}:README.md") == (False, None)  # never asked
+    finally:
+        prefetch.close()
+        reader.close()
+    assert prefetch.take(names[-1]) == (False, None)  # closed: nothing is known
+
+
+def test_commit_trees_list_the_same_names_with_and_without_asking_ahead(
+        history: tuple[Path, str]) -> None:
+    repo, base = history
+    commits = hookrepo.git(repo, "rev-list", "--reverse", f"{base}..main").stdout.split()
+    reader = ObjectReader(str(repo))
+    plain, ahead = CommitTrees(reader, MAX_BYTES), CommitTrees(reader, MAX_BYTES)
+    folders = ("pki", "", ".", "pki/", "missing", "README.md")
+    ahead.prefetch = Prefetch(str(repo), [CommitTrees.tree_name(commit_id, folder)
+                                          for commit_id in commits for folder in folders],
+                              max_bytes=MAX_TREE_BYTES)
+    listed = 0
+    try:
+        for commit_id in commits:
+            plain.at(commit_id)
+            ahead.at(commit_id)
+            for folder in folders:
+                assert ahead.names_in(folder) == plain.names_in(folder), (commit_id, folder)
+                listed += len(plain.names_in(folder))
+    finally:
+        ahead.prefetch.close()
+        reader.close()
+    assert listed > 10
+
+
+@pytest.mark.parametrize("answered", [b"", b"0123 tree 40\n", b"0123 tree 40\n40000 pki\0",
+                                      b"0123 tree 4\n4000"])
+def test_git_ending_early_leaves_every_listing_to_be_asked_again(
+        tmp_path: Path, answered: bytes) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    hookrepo.git(repo, "init", "-q", "-b", "main")
+    commit_id = commit(repo, {"pki/a.crt": b"a\n"}, "one")
+    prefetch = Prefetch(str(repo), [f"{commit_id}:pki"], max_bytes=MAX_TREE_BYTES)
+    process = prefetch._process
+    assert process is not None and process.stdout is not None
+    process.stdout.close()
+    process.stdout = io.BytesIO(answered)  # what git wrote before it ended
+    assert prefetch.take(f"{commit_id}:pki") == (False, None)
+    prefetch.close()

@@ -8,8 +8,11 @@ thousand commits costs no process per file (docs/architecture.md).
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import subprocess
+import threading
+from collections.abc import Iterable
 
 from certwarden.neighbours import Neighbourhood
 from certwarden.sources import GitError
@@ -22,10 +25,15 @@ if TYPE_CHECKING:
 MAX_TREE_BYTES = 1 << 30
 
 
-def read_answer(stream: IO[bytes], max_bytes: int) -> tuple[str, str, bytes] | None:
+def read_answer(stream: IO[bytes], max_bytes: int, *, strict: bool = False
+                ) -> tuple[str, str, bytes] | None:
     """One answer of `git cat-file --batch`: (object id, type, at most max_bytes of the
-    content), or None for "<name> missing" (or ambiguous)."""
-    header = stream.readline().split()
+    content), or None for "<name> missing" (or ambiguous). strict: EOFError when git
+    ended before answering in full."""
+    line = stream.readline()
+    if strict and not line.endswith(b"\n"):
+        raise EOFError
+    header = line.split()
     if len(header) != 3:  # "<name> missing" / "ambiguous"
         return None
     size = int(header[2])
@@ -36,7 +44,8 @@ def read_answer(stream: IO[bytes], max_bytes: int) -> tuple[str, str, bytes] | N
         if not skipped:
             break
         remaining -= len(skipped)
-    stream.read(1)  # the newline after each object
+    if stream.read(1) != b"\n" and strict:  # the newline after each object
+        raise EOFError
     return header[0].decode("ascii"), header[1].decode("ascii"), body
 
 
@@ -119,6 +128,78 @@ class ObjectReader:
             self._process = None
 
 
+class Prefetch:
+    """Objects asked of git ahead of need, in the order they will be needed: one pipelined
+    `git cat-file --batch` rather than a round trip each (the folder listings of a run).
+    Answers are read as they are taken; those read past on the way are held until
+    `forget()` (the caller moves to another commit), so memory holds one commit's."""
+
+    def __init__(self, root: str, names: Iterable[str], *, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._order = [name for name in dict.fromkeys(names)
+                       if name and "\n" not in name and "\r" not in name]
+        self._position = {name: index for index, name in enumerate(self._order)}
+        self._next = 0  # answers read so far
+        self._ready: dict[str, tuple[str, str, bytes] | None] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._writer: threading.Thread | None = None
+        if not self._order:
+            return
+        try:
+            self._process = subprocess.Popen(
+                ["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except FileNotFoundError:
+            return  # every name is then asked one at a time, and fails as it would
+        requests = b"".join(name.encode("utf-8", "surrogateescape") + b"\n"
+                            for name in self._order)
+        self._writer = threading.Thread(target=self._send, args=(requests,), daemon=True)
+        self._writer.start()  # a thread, so neither pipe can fill up and block
+
+    def _send(self, requests: bytes) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write(requests)
+            self._process.stdin.close()
+        except OSError:
+            pass
+
+    def take(self, name: str) -> tuple[bool, tuple[str, str, bytes] | None]:
+        """(True, what ObjectReader.read would give) for a name asked ahead and not yet
+        forgotten; (False, None) for any other: ask it the ordinary way."""
+        if name in self._ready:
+            return True, self._ready[name]
+        index = self._position.get(name)
+        if index is None or index < self._next or self._process is None:
+            return False, None
+        assert self._process.stdout is not None
+        while self._next <= index:
+            try:
+                answer = read_answer(self._process.stdout, self.max_bytes, strict=True)
+            except EOFError:  # git stopped: nothing further is known
+                self.close()
+                return False, None
+            self._ready[self._order[self._next]] = answer
+            self._next += 1
+        return True, self._ready[name]
+
+    def forget(self) -> None:
+        self._ready.clear()
+
+    def close(self) -> None:
+        self._ready.clear()
+        if self._process is not None:
+            for stream in (self._process.stdout, self._process.stdin):
+                if stream is not None and not stream.closed:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            self._process.wait()
+            self._process = None
+        if self._writer is not None:
+            self._writer.join(timeout=1)
+            self._writer = None
+
+
 MAX_REMEMBERED_BYTES = 16 << 20  # of one commit's introduced blobs, held for neighbour reads
 
 
@@ -132,6 +213,7 @@ class CommitTrees(Neighbourhood):
         self.commit = ""
         self._remembered: dict[str, bytes] = {}
         self._remembered_bytes = 0
+        self.prefetch: Prefetch | None = None
 
     def at(self, commit: str) -> None:
         if commit != self.commit:
@@ -139,6 +221,8 @@ class CommitTrees(Neighbourhood):
             self._by_stem.clear()  # listings belong to one commit's tree
             self._remembered.clear()
             self._remembered_bytes = 0
+            if self.prefetch is not None:
+                self.prefetch.forget()
 
     def remember(self, path: str, data: bytes) -> None:
         """The content of a blob the current commit introduced at path, as read from the
@@ -152,11 +236,21 @@ class CommitTrees(Neighbourhood):
             self._remembered[path] = data
             self._remembered_bytes += len(data)
 
-    def names_in(self, folder: str) -> list[str]:
+    @staticmethod
+    def tree_name(commit: str, folder: str) -> str:
+        """What git is asked for the listing of a folder of a commit."""
         folder = posixpath.normpath(folder) if folder else ""
         if folder in ("", "."):
-            return self.reader.tree_names(f"{self.commit}^{{tree}}")
-        return self.reader.tree_names(f"{self.commit}:{folder}")
+            return f"{commit}^{{tree}}"
+        return f"{commit}:{folder}"
+
+    def names_in(self, folder: str) -> list[str]:
+        name = self.tree_name(self.commit, folder)
+        if self.prefetch is not None:
+            asked, found = self.prefetch.take(name)
+            if asked:
+                return sorted(tree_modes(found))
+        return self.reader.tree_names(name)
 
     def read(self, path: str) -> bytes | None:
         name = posixpath.normpath(path)

@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
-from certwarden.commit_trees import MAX_REMEMBERED_BYTES, CommitTrees, ObjectReader
+from certwarden.commit_trees import (
+    MAX_REMEMBERED_BYTES,
+    MAX_TREE_BYTES,
+    CommitTrees,
+    ObjectReader,
+    Prefetch,
+)
 from certwarden.config import Config
 from certwarden.context import RuleContext
 from certwarden.findings import Finding, Report
@@ -169,6 +176,16 @@ def commit_batches(pairs: Iterable[tuple[IntroducedBlob, SourceFile]], *,
         yield batch
 
 
+def neighbour_listings(blobs: Iterable[IntroducedBlob]) -> Iterator[str]:
+    """The folder listings judging these blobs will most likely ask for, in order: the
+    folder of each certificate-named file (its key is looked for beside it) and of each
+    *.key file (its certificate). Only a guess, made to save round trips: a listing not
+    guessed is asked for when needed, and each is the same object either way."""
+    for blob in blobs:
+        if sniff.is_certificate_name(blob.path) or blob.path.lower().endswith(".key"):
+            yield CommitTrees.tree_name(blob.commit, posixpath.dirname(blob.path))
+
+
 def _judge_chunk(root: str, blobs: Sequence[IntroducedBlob], groups: Sequence[Group],
                  context: RuleContext, abbrev: int, progress: Progress,
                  deadline: float | None) -> None:
@@ -181,6 +198,9 @@ def _judge_chunk(root: str, blobs: Sequence[IntroducedBlob], groups: Sequence[Gr
         sources = read_blobs(root, [blob.entry() for blob in blobs],
                              max_bytes=context.config.max_file_bytes)
         stack.callback(getattr(sources, "close", lambda: None))  # stops git on timeout
+        neighbours.prefetch = stack.enter_context(contextlib.closing(Prefetch(
+            root, neighbour_listings(blobs), max_bytes=MAX_TREE_BYTES)))
+        stack.callback(setattr, neighbours, "prefetch", None)
         for batch in commit_batches(zip(blobs, sources, strict=True)):
             commit = batch[0][0].commit
             if commit != neighbours.commit:
