@@ -118,7 +118,8 @@ def test_listings_asked_ahead_are_what_git_answers_one_at_a_time(
     names = [CommitTrees.tree_name(commit_id, folder) for commit_id in commits
              for folder in ("pki", "", "missing", "pki/")]
     reader = ObjectReader(str(repo))
-    prefetch = Prefetch(str(repo), [*names, "bad\nname"], max_bytes=MAX_TREE_BYTES)
+    prefetch = Prefetch(str(repo), [*((name[:40], name) for name in names), ("", "bad\nname")],
+                        max_bytes=MAX_TREE_BYTES)
     try:
         # in order, again, out of order within what was read, then past what was forgotten
         first, second = names[:4], names[4:8]
@@ -140,6 +141,22 @@ def test_listings_asked_ahead_are_what_git_answers_one_at_a_time(
     assert prefetch.take(names[-1]) == (False, None)  # closed: nothing is known
 
 
+def test_answers_of_other_commits_read_past_are_not_held(history: tuple[Path, str]) -> None:
+    repo, base = history
+    commits = hookrepo.git(repo, "rev-list", "--reverse", f"{base}..main").stdout.split()
+    names = [(commit_id, CommitTrees.tree_name(commit_id, folder)) for commit_id in commits
+             for folder in ("pki", "")]
+    prefetch = Prefetch(str(repo), names, max_bytes=MAX_TREE_BYTES)
+    try:
+        assert prefetch.take(names[0][1])[0]
+        assert prefetch.take(names[5][1])[0]  # past the rest of commit 0, commit 1, 2:"pki"
+        assert set(prefetch._ready) == {names[0][1], names[4][1], names[5][1]}
+        assert prefetch.take(names[2][1]) == (False, None)  # read past: asked again
+        assert prefetch.take(names[4][1])[0]
+    finally:
+        prefetch.close()
+
+
 def test_commit_trees_list_the_same_names_with_and_without_asking_ahead(
         history: tuple[Path, str]) -> None:
     repo, base = history
@@ -147,7 +164,7 @@ def test_commit_trees_list_the_same_names_with_and_without_asking_ahead(
     reader = ObjectReader(str(repo))
     plain, ahead = CommitTrees(reader, MAX_BYTES), CommitTrees(reader, MAX_BYTES)
     folders = ("pki", "", ".", "pki/", "missing", "README.md")
-    ahead.prefetch = Prefetch(str(repo), [CommitTrees.tree_name(commit_id, folder)
+    ahead.prefetch = Prefetch(str(repo), [(commit_id, CommitTrees.tree_name(commit_id, folder))
                                           for commit_id in commits for folder in folders],
                               max_bytes=MAX_TREE_BYTES)
     listed = 0
@@ -172,7 +189,7 @@ def test_git_ending_early_leaves_every_listing_to_be_asked_again(
     repo.mkdir()
     hookrepo.git(repo, "init", "-q", "-b", "main")
     commit_id = commit(repo, {"pki/a.crt": b"a\n"}, "one")
-    prefetch = Prefetch(str(repo), [f"{commit_id}:pki"], max_bytes=MAX_TREE_BYTES)
+    prefetch = Prefetch(str(repo), [(commit_id, f"{commit_id}:pki")], max_bytes=MAX_TREE_BYTES)
     process = prefetch._process
     assert process is not None and process.stdout is not None
     process.stdout.close()

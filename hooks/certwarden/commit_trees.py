@@ -131,13 +131,17 @@ class ObjectReader:
 class Prefetch:
     """Objects asked of git ahead of need, in the order they will be needed: one pipelined
     `git cat-file --batch` rather than a round trip each (the folder listings of a run).
-    Answers are read as they are taken; those read past on the way are held until
-    `forget()` (the caller moves to another commit), so memory holds one commit's."""
+    Each name comes with its group (its commit). Answers are read as they are taken; of
+    those read past on the way, only the taken name's group's are held, until `forget()`
+    (the caller moves to another commit): memory holds one commit's answers."""
 
-    def __init__(self, root: str, names: Iterable[str], *, max_bytes: int) -> None:
+    def __init__(self, root: str, names: Iterable[tuple[str, str]], *, max_bytes: int
+                 ) -> None:
         self.max_bytes = max_bytes
-        self._order = [name for name in dict.fromkeys(names)
-                       if name and "\n" not in name and "\r" not in name]
+        wanted = {name: group for group, name in names
+                  if name and "\n" not in name and "\r" not in name}
+        self._order = list(wanted)
+        self._group_of = list(wanted.values())
         self._position = {name: index for index, name in enumerate(self._order)}
         self._next = 0  # answers read so far
         self._ready: dict[str, tuple[str, str, bytes] | None] = {}
@@ -173,13 +177,15 @@ class Prefetch:
         if index is None or index < self._next or self._process is None:
             return False, None
         assert self._process.stdout is not None
+        group = self._group_of[index]
         while self._next <= index:
             try:
                 answer = read_answer(self._process.stdout, self.max_bytes, strict=True)
             except EOFError:  # git stopped: nothing further is known
                 self.close()
                 return False, None
-            self._ready[self._order[self._next]] = answer
+            if self._group_of[self._next] == group:  # others are asked again if needed
+                self._ready[self._order[self._next]] = answer
             self._next += 1
         return True, self._ready[name]
 

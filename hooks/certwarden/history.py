@@ -176,14 +176,14 @@ def commit_batches(pairs: Iterable[tuple[IntroducedBlob, SourceFile]], *,
         yield batch
 
 
-def neighbour_listings(blobs: Iterable[IntroducedBlob]) -> Iterator[str]:
-    """The folder listings judging these blobs will most likely ask for, in order: the
+def neighbour_listings(blobs: Iterable[IntroducedBlob]) -> Iterator[tuple[str, str]]:
+    """(commit, folder listing) judging these blobs will most likely ask for, in order: the
     folder of each certificate-named file (its key is looked for beside it) and of each
     *.key file (its certificate). Only a guess, made to save round trips: a listing not
     guessed is asked for when needed, and each is the same object either way."""
     for blob in blobs:
         if sniff.is_certificate_name(blob.path) or blob.path.lower().endswith(".key"):
-            yield CommitTrees.tree_name(blob.commit, posixpath.dirname(blob.path))
+            yield blob.commit, CommitTrees.tree_name(blob.commit, posixpath.dirname(blob.path))
 
 
 def _judge_chunk(root: str, blobs: Sequence[IntroducedBlob], groups: Sequence[Group],
