@@ -8,11 +8,62 @@ thousand commits costs no process per file (docs/architecture.md).
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import subprocess
+import threading
+from collections.abc import Iterable
 
 from certwarden.neighbours import Neighbourhood
 from certwarden.sources import GitError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
+
+
+MAX_TREE_BYTES = 1 << 30
+
+
+def read_answer(stream: IO[bytes], max_bytes: int, *, strict: bool = False
+                ) -> tuple[str, str, bytes] | None:
+    """One answer of `git cat-file --batch`: (object id, type, at most max_bytes of the
+    content), or None for "<name> missing" (or ambiguous). strict: EOFError when git
+    ended before answering in full."""
+    line = stream.readline()
+    if strict and not line.endswith(b"\n"):
+        raise EOFError
+    header = line.split()
+    if len(header) != 3:  # "<name> missing" / "ambiguous"
+        return None
+    size = int(header[2])
+    body = stream.read(min(size, max_bytes))
+    remaining = size - len(body)
+    while remaining > 0:  # skip what is over the cap, in bounded chunks
+        skipped = stream.read(min(remaining, 1 << 20))
+        if not skipped:
+            break
+        remaining -= len(skipped)
+    if stream.read(1) != b"\n" and strict:  # the newline after each object
+        raise EOFError
+    return header[0].decode("ascii"), header[1].decode("ascii"), body
+
+
+def tree_modes(found: tuple[str, str, bytes] | None) -> dict[str, str]:
+    """name -> mode of each entry of a tree object as read_answer gives it, or {} when it
+    is not a tree."""
+    if found is None or found[1] != "tree":
+        return {}
+    hash_size = len(found[0]) // 2  # 20 bytes for SHA-1, 32 for SHA-256 repositories
+    data, modes, offset = found[2], {}, 0
+    while offset < len(data):  # entries: "<mode> <name>\0<binary id>"
+        end = data.find(b"\0", offset)
+        if end == -1:
+            break
+        mode, _, raw_name = data[offset:end].partition(b" ")
+        modes[raw_name.decode("utf-8", "surrogateescape")] = mode.decode("ascii", "replace")
+        offset = end + 1 + hash_size
+    return modes
 
 
 class ObjectReader:
@@ -44,19 +95,7 @@ class ObjectReader:
             process.stdin.flush()
         except OSError:
             return None
-        header = process.stdout.readline().split()
-        if len(header) != 3:  # "<name> missing" / "ambiguous"
-            return None
-        size = int(header[2])
-        body = process.stdout.read(min(size, max_bytes))
-        remaining = size - len(body)
-        while remaining > 0:  # skip what is over the cap, in bounded chunks
-            skipped = process.stdout.read(min(remaining, 1 << 20))
-            if not skipped:
-                break
-            remaining -= len(skipped)
-        process.stdout.read(1)  # the newline after each object
-        return header[0].decode("ascii"), header[1].decode("ascii"), body
+        return read_answer(process.stdout, max_bytes)
 
     def blob(self, name: str, *, max_bytes: int) -> bytes | None:
         found = self.read(name, max_bytes=max_bytes)
@@ -69,19 +108,7 @@ class ObjectReader:
     def tree_modes(self, name: str) -> dict[str, str]:
         """name -> mode ("100644", "120000" for a symlink, "40000" for a folder) of each
         entry of a tree, or {} when it is not a tree."""
-        found = self.read(name, max_bytes=1 << 30)
-        if found is None or found[1] != "tree":
-            return {}
-        hash_size = len(found[0]) // 2  # 20 bytes for SHA-1, 32 for SHA-256 repositories
-        data, modes, offset = found[2], {}, 0
-        while offset < len(data):  # entries: "<mode> <name>\0<binary id>"
-            end = data.find(b"\0", offset)
-            if end == -1:
-                break
-            mode, _, raw_name = data[offset:end].partition(b" ")
-            modes[raw_name.decode("utf-8", "surrogateescape")] = mode.decode("ascii", "replace")
-            offset = end + 1 + hash_size
-        return modes
+        return tree_modes(self.read(name, max_bytes=MAX_TREE_BYTES))
 
     def forget(self) -> None:
         """In a forked worker: let go of the parent's git process without waiting for it
@@ -101,6 +128,87 @@ class ObjectReader:
             self._process = None
 
 
+class Prefetch:
+    """Objects asked of git ahead of need, in the order they will be needed: one pipelined
+    `git cat-file --batch` rather than a round trip each (the folder listings of a run).
+    Each name comes with its group (its commit). Answers are read as they are taken; of
+    those read past on the way, only the taken name's group's are held, until `forget()`
+    (the caller moves to another commit): memory holds one commit's answers."""
+
+    def __init__(self, root: str, names: Iterable[tuple[str, str]], *, max_bytes: int
+                 ) -> None:
+        self.max_bytes = max_bytes
+        wanted = {name: group for group, name in names
+                  if name and "\n" not in name and "\r" not in name}
+        self._order = list(wanted)
+        self._group_of = list(wanted.values())
+        self._position = {name: index for index, name in enumerate(self._order)}
+        self._next = 0  # answers read so far
+        self._ready: dict[str, tuple[str, str, bytes] | None] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._writer: threading.Thread | None = None
+        if not self._order:
+            return
+        try:
+            self._process = subprocess.Popen(
+                ["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except FileNotFoundError:
+            return  # every name is then asked one at a time, and fails as it would
+        requests = b"".join(name.encode("utf-8", "surrogateescape") + b"\n"
+                            for name in self._order)
+        self._writer = threading.Thread(target=self._send, args=(requests,), daemon=True)
+        self._writer.start()  # a thread, so neither pipe can fill up and block
+
+    def _send(self, requests: bytes) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write(requests)
+            self._process.stdin.close()
+        except OSError:
+            pass
+
+    def take(self, name: str) -> tuple[bool, tuple[str, str, bytes] | None]:
+        """(True, what ObjectReader.read would give) for a name asked ahead and not yet
+        forgotten; (False, None) for any other: ask it the ordinary way."""
+        if name in self._ready:
+            return True, self._ready[name]
+        index = self._position.get(name)
+        if index is None or index < self._next or self._process is None:
+            return False, None
+        assert self._process.stdout is not None
+        group = self._group_of[index]
+        while self._next <= index:
+            try:
+                answer = read_answer(self._process.stdout, self.max_bytes, strict=True)
+            except EOFError:  # git stopped: nothing further is known
+                self.close()
+                return False, None
+            if self._group_of[self._next] == group:  # others are asked again if needed
+                self._ready[self._order[self._next]] = answer
+            self._next += 1
+        return True, self._ready[name]
+
+    def forget(self) -> None:
+        self._ready.clear()
+
+    def close(self) -> None:
+        self._ready.clear()
+        if self._process is not None:
+            for stream in (self._process.stdout, self._process.stdin):
+                if stream is not None and not stream.closed:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            self._process.wait()
+            self._process = None
+        if self._writer is not None:
+            self._writer.join(timeout=1)
+            self._writer = None
+
+
+MAX_REMEMBERED_BYTES = 16 << 20  # of one commit's introduced blobs, held for neighbour reads
+
+
 class CommitTrees(Neighbourhood):
     """The files beside a blob, in the tree of the commit that introduced it. `at(commit)`
     moves to another commit; paths are relative to the repository root."""
@@ -109,18 +217,50 @@ class CommitTrees(Neighbourhood):
         super().__init__(max_bytes)
         self.reader = reader
         self.commit = ""
+        self._remembered: dict[str, bytes] = {}
+        self._remembered_bytes = 0
+        self.prefetch: Prefetch | None = None
 
     def at(self, commit: str) -> None:
         if commit != self.commit:
             self.commit = commit
             self._by_stem.clear()  # listings belong to one commit's tree
+            self._remembered.clear()
+            self._remembered_bytes = 0
+            if self.prefetch is not None:
+                self.prefetch.forget()
 
-    def names_in(self, folder: str) -> list[str]:
+    def remember(self, path: str, data: bytes) -> None:
+        """The content of a blob the current commit introduced at path, as read from the
+        object store anyway: `git log --raw` names the blob the commit's tree holds at
+        that path, so `COMMIT:PATH` is those very bytes and a neighbour read of the path
+        needs no round trip to git. Held for the current commit only, up to a budget."""
+        if "\n" in path or "\r" in path or posixpath.normpath(path) != path:
+            return  # not a name read() would ask git for as it is
+        data = data[:self.max_bytes]
+        if self._remembered_bytes + len(data) <= MAX_REMEMBERED_BYTES:
+            self._remembered[path] = data
+            self._remembered_bytes += len(data)
+
+    @staticmethod
+    def tree_name(commit: str, folder: str) -> str:
+        """What git is asked for the listing of a folder of a commit."""
         folder = posixpath.normpath(folder) if folder else ""
         if folder in ("", "."):
-            return self.reader.tree_names(f"{self.commit}^{{tree}}")
-        return self.reader.tree_names(f"{self.commit}:{folder}")
+            return f"{commit}^{{tree}}"
+        return f"{commit}:{folder}"
+
+    def names_in(self, folder: str) -> list[str]:
+        name = self.tree_name(self.commit, folder)
+        if self.prefetch is not None:
+            asked, found = self.prefetch.take(name)
+            if asked:
+                return sorted(tree_modes(found))
+        return self.reader.tree_names(name)
 
     def read(self, path: str) -> bytes | None:
-        return self.reader.blob(f"{self.commit}:{posixpath.normpath(path)}",
-                                max_bytes=self.max_bytes)
+        name = posixpath.normpath(path)
+        remembered = self._remembered.get(name)
+        if remembered is not None:
+            return remembered
+        return self.reader.blob(f"{self.commit}:{name}", max_bytes=self.max_bytes)

@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from certwarden.commit_trees import CommitTrees, ObjectReader
+from certwarden.commit_trees import (
+    MAX_REMEMBERED_BYTES,
+    MAX_TREE_BYTES,
+    CommitTrees,
+    ObjectReader,
+    Prefetch,
+)
 from certwarden.config import Config
 from certwarden.context import RuleContext
 from certwarden.findings import Finding, Report
@@ -150,42 +157,83 @@ def judge_blobs(root: str, blobs: Sequence[IntroducedBlob], *, groups: Sequence[
     return progress.findings
 
 
+def commit_batches(pairs: Iterable[tuple[IntroducedBlob, SourceFile]], *,
+                   budget: int = MAX_REMEMBERED_BYTES
+                   ) -> Iterator[list[tuple[IntroducedBlob, SourceFile]]]:
+    """The (blob, source) pairs in runs of one commit each, a run read ahead before its
+    first blob is judged, so that the blobs of a commit can be each other's neighbours
+    without a second read. A run holds at most `budget` bytes of content (or one blob):
+    memory stays bounded however large the commit."""
+    batch: list[tuple[IntroducedBlob, SourceFile]] = []
+    held = 0
+    for blob, source in pairs:
+        if batch and (blob.commit != batch[0][0].commit or held + len(source.data) > budget):
+            yield batch
+            batch, held = [], 0
+        batch.append((blob, source))
+        held += len(source.data)
+    if batch:
+        yield batch
+
+
+def neighbour_listings(blobs: Iterable[IntroducedBlob]) -> Iterator[tuple[str, str]]:
+    """(commit, folder listing) judging these blobs will most likely ask for, in order: the
+    folder of each certificate-named file (its key is looked for beside it) and of each
+    *.key file (its certificate). Only a guess, made to save round trips: a listing not
+    guessed is asked for when needed, and each is the same object either way."""
+    for blob in blobs:
+        if sniff.is_certificate_name(blob.path) or blob.path.lower().endswith(".key"):
+            yield blob.commit, CommitTrees.tree_name(blob.commit, posixpath.dirname(blob.path))
+
+
 def _judge_chunk(root: str, blobs: Sequence[IntroducedBlob], groups: Sequence[Group],
                  context: RuleContext, abbrev: int, progress: Progress,
                  deadline: float | None) -> None:
     file_groups = [group for group in groups if group.scope == FILE]
     neighbours = context.neighbours
     assert isinstance(neighbours, CommitTrees)
-    config = context.config
-    findings = progress.findings
     with contextlib.ExitStack() as stack:
         for group in file_groups:
             stack.enter_context(group.session(context))
         sources = read_blobs(root, [blob.entry() for blob in blobs],
-                             max_bytes=config.max_file_bytes)
+                             max_bytes=context.config.max_file_bytes)
         stack.callback(getattr(sources, "close", lambda: None))  # stops git on timeout
-        for blob, source in zip(blobs, sources, strict=True):
-            if deadline is not None and time.monotonic() > deadline:
-                raise OutOfTime
-            if blob.commit != neighbours.commit:
+        neighbours.prefetch = stack.enter_context(contextlib.closing(Prefetch(
+            root, neighbour_listings(blobs), max_bytes=MAX_TREE_BYTES)))
+        stack.callback(setattr, neighbours, "prefetch", None)
+        for batch in commit_batches(zip(blobs, sources, strict=True)):
+            commit = batch[0][0].commit
+            if commit != neighbours.commit:
                 # Paths repeat across commits with other content: parse results and
                 # listings are only valid within one commit's tree.
-                neighbours.at(blob.commit)
-                progress.commits.add(blob.commit)
+                neighbours.at(commit)
+                progress.commits.add(commit)
                 context.key_scans.clear()
                 context.certificate_keys.clear()
-            progress.blobs_judged += 1
-            if config.exclude and is_excluded(source.path, config):
-                continue
-            progress.files_checked += 1
-            content = published_text(source)
-            for group in file_groups:
-                judged = source if group.name == "certificates" else content
-                if selected(group, judged) and group.wants(judged, context):
-                    found = check_one(group, judged, context)
-                    if found:
-                        name = label(blob.commit, blob.path, abbrev)
-                        findings.extend(relabel(finding, name) for finding in found)
+            for blob, source in batch:  # a key beside its certificate: read once, not twice
+                if source.error is None:
+                    neighbours.remember(blob.path, source.data)
+            for blob, source in batch:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise OutOfTime
+                _judge_one(blob, source, file_groups, context, abbrev, progress)
+
+
+def _judge_one(blob: IntroducedBlob, source: SourceFile, file_groups: Sequence[Group],
+               context: RuleContext, abbrev: int, progress: Progress) -> None:
+    config = context.config
+    progress.blobs_judged += 1
+    if config.exclude and is_excluded(source.path, config):
+        return
+    progress.files_checked += 1
+    content = published_text(source)
+    for group in file_groups:
+        judged = source if group.name == "certificates" else content
+        if selected(group, judged) and group.wants(judged, context):
+            found = check_one(group, judged, context)
+            if found:
+                name = label(blob.commit, blob.path, abbrev)
+                progress.findings.extend(relabel(finding, name) for finding in found)
 
 
 COMMIT_TEXT, TAG_TEXT = "(commit message)", "(tag message)"

@@ -251,11 +251,14 @@ def read_blobs(root: str, entries: Sequence[IndexEntry], *,
     assert process.stdin is not None and process.stdout is not None
     widen_pipe(process.stdout.fileno())  # fewer switches between git and us
 
-    def send_requests() -> None:  # a thread, so neither pipe can fill up and block
+    # One write, made in a thread, so that neither pipe can fill up and block: the thread
+    # waits on git without the interpreter lock, never taking it back from the judging.
+    requests = b"".join(entry.blob.encode() + b"\n" for entry in wanted)
+
+    def send_requests() -> None:
         assert process.stdin is not None
         try:
-            for entry in wanted:
-                process.stdin.write(entry.blob.encode() + b"\n")
+            process.stdin.write(requests)
             process.stdin.close()
         except OSError:
             pass
