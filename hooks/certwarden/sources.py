@@ -236,6 +236,7 @@ def read_blobs(root: str, entries: Sequence[IndexEntry], *,
                max_bytes: int) -> Iterator[SourceFile]:
     """Blob contents, streamed through one `git cat-file --batch` process: memory holds
     one blob (at most max_bytes of it) at a time, however large the history."""
+    import contextlib
     import subprocess
     import threading
 
@@ -260,8 +261,8 @@ def read_blobs(root: str, entries: Sequence[IndexEntry], *,
         try:
             process.stdin.write(requests)
             process.stdin.close()
-        except OSError:
-            pass
+        except (OSError, ValueError):
+            pass  # git stopped early (the reader closed its end): nothing more to send
 
     writer = threading.Thread(target=send_requests, daemon=True)
     writer.start()
@@ -287,6 +288,10 @@ def read_blobs(root: str, entries: Sequence[IndexEntry], *,
         stream.close()
         process.wait()
         writer.join(timeout=1)
+        if not writer.is_alive():
+            # Unsent requests would otherwise be flushed, and fail, when collected.
+            with contextlib.suppress(OSError, ValueError):
+                process.stdin.close()
 
 
 def widen_pipe(descriptor: int) -> None:
