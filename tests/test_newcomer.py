@@ -113,7 +113,8 @@ def test_readme_config_pasted_into_a_new_repository_guards_its_commits(
     # A commit message that detect-secrets would flag: no hook runs on commit messages.
     (repo / "notes.md").write_text("sensor notes\n")
     hookrepo.git(repo, "add", "notes.md", env=env)
-    message = hookrepo.git(repo, "commit", "-m", "rotate AKIAIOSFODNN7EXAMPLE key",
+    message = hookrepo.git(repo, "commit", "-m",
+                           "rotate AKIAIOSFODNN7EXAMPLE key",  # pragma: allowlist secret
                            check=False, env=env)
     assert message.returncode == 0, message.stdout + message.stderr
     assert message.stderr.count("block unencrypted private keys") == 1  # pre-commit only
@@ -130,7 +131,8 @@ def test_a_pinned_rev_is_not_a_secret_but_the_same_hex_elsewhere_is(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
-    digest = "3f" + "0a9c4e7b1d2e8f65" * 2 + "4b7c9e"  # 40 hex digits, high entropy
+    # 40 hex digits, high entropy:
+    digest = "3f" + "0a9c4e7b1d2e8f65" * 2 + "4b7c9e"  # pragma: allowlist secret
     assert len(digest) == 40
     (tmp_path / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: https://example.invalid/hooks\n    rev: {digest}  # frozen: v1\n")

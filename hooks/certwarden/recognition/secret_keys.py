@@ -12,7 +12,7 @@ from certwarden.recognition.found_key import FoundKey, digest
 if TYPE_CHECKING:
     from certwarden.recognition.keys import KeyScan, View
 
-_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"  # pragma: allowlist secret
 _AGE = re.compile(rb"(?i)AGE-SECRET-KEY-1([qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58})(?![0-9a-z])")
 _WIREGUARD = re.compile(rb"PrivateKey[ \t]*[=:][ \t]*[\"']?([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)")
 _HEX_LINE = re.compile(rb"[0-9a-fA-F]+")
