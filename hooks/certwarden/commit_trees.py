@@ -15,47 +15,18 @@ import threading
 from collections.abc import Iterable
 
 from certwarden.neighbours import Neighbourhood
-from certwarden.sources import GitError
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import IO
-
+from certwarden.sources import BatchAnswer, GitError, read_batch_answer
 
 MAX_TREE_BYTES = 1 << 30
 
 
-def read_answer(stream: IO[bytes], max_bytes: int, *, strict: bool = False
-                ) -> tuple[str, str, bytes] | None:
-    """One answer of `git cat-file --batch`: (object id, type, at most max_bytes of the
-    content), or None for "<name> missing" (or ambiguous). strict: EOFError when git
-    ended before answering in full."""
-    line = stream.readline()
-    if strict and not line.endswith(b"\n"):
-        raise EOFError
-    header = line.split()
-    if len(header) != 3:  # "<name> missing" / "ambiguous"
-        return None
-    size = int(header[2])
-    body = stream.read(min(size, max_bytes))
-    remaining = size - len(body)
-    while remaining > 0:  # skip what is over the cap, in bounded chunks
-        skipped = stream.read(min(remaining, 1 << 20))
-        if not skipped:
-            break
-        remaining -= len(skipped)
-    if stream.read(1) != b"\n" and strict:  # the newline after each object
-        raise EOFError
-    return header[0].decode("ascii"), header[1].decode("ascii"), body
-
-
-def tree_modes(found: tuple[str, str, bytes] | None) -> dict[str, str]:
-    """name -> mode of each entry of a tree object as read_answer gives it, or {} when it
+def tree_modes(found: BatchAnswer | None) -> dict[str, str]:
+    """name -> mode of each entry of a tree object as git's answer holds it, or {} when it
     is not a tree."""
-    if found is None or found[1] != "tree":
+    if found is None or found.kind != "tree":
         return {}
-    hash_size = len(found[0]) // 2  # 20 bytes for SHA-1, 32 for SHA-256 repositories
-    data, modes, offset = found[2], {}, 0
+    hash_size = len(found.object_id) // 2  # 20 bytes for SHA-1, 32 for SHA-256 repositories
+    data, modes, offset = found.data, {}, 0
     while offset < len(data):  # entries: "<mode> <name>\0<binary id>"
         end = data.find(b"\0", offset)
         if end == -1:
@@ -83,7 +54,7 @@ class ObjectReader:
                 raise GitError("git is not installed") from None
         return self._process
 
-    def read(self, name: str, *, max_bytes: int) -> tuple[str, str, bytes] | None:
+    def read(self, name: str, *, max_bytes: int) -> BatchAnswer | None:
         """(object id, type, at most max_bytes of the content), or None when git has no
         such object (or the name cannot be asked for on one line)."""
         if not name or "\n" in name or "\r" in name:
@@ -95,11 +66,11 @@ class ObjectReader:
             process.stdin.flush()
         except OSError:
             return None
-        return read_answer(process.stdout, max_bytes)
+        return read_batch_answer(process.stdout, max_bytes)
 
     def blob(self, name: str, *, max_bytes: int) -> bytes | None:
         found = self.read(name, max_bytes=max_bytes)
-        return found[2] if found is not None and found[1] == "blob" else None
+        return found.data if found is not None and found.kind == "blob" else None
 
     def tree_names(self, name: str) -> list[str]:
         """The names in a tree (files and folders), or [] when it is not a tree."""
@@ -144,7 +115,7 @@ class Prefetch:
         self._group_of = list(wanted.values())
         self._position = {name: index for index, name in enumerate(self._order)}
         self._next = 0  # answers read so far
-        self._ready: dict[str, tuple[str, str, bytes] | None] = {}
+        self._ready: dict[str, BatchAnswer | None] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._writer: threading.Thread | None = None
         if not self._order:
@@ -168,7 +139,7 @@ class Prefetch:
         except OSError:
             pass
 
-    def take(self, name: str) -> tuple[bool, tuple[str, str, bytes] | None]:
+    def take(self, name: str) -> tuple[bool, BatchAnswer | None]:
         """(True, what ObjectReader.read would give) for a name asked ahead and not yet
         forgotten; (False, None) for any other: ask it the ordinary way."""
         if name in self._ready:
@@ -180,7 +151,7 @@ class Prefetch:
         group = self._group_of[index]
         while self._next <= index:
             try:
-                answer = read_answer(self._process.stdout, self.max_bytes, strict=True)
+                answer = read_batch_answer(self._process.stdout, self.max_bytes, strict=True)
             except EOFError:  # git stopped: nothing further is known
                 self.close()
                 return False, None

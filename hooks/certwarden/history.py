@@ -254,10 +254,10 @@ def tag_chain(reader: ObjectReader, name: str) -> list[str]:
     found: list[str] = []
     while len(found) < MAX_TAG_CHAIN:
         read = reader.read(name, max_bytes=1 << 16)
-        if read is None or read[1] != "tag":
+        if read is None or read.kind != "tag":
             break
-        found.append(read[0])
-        header = read[2].split(b"\n", 1)[0]  # "object <id>"
+        found.append(read.object_id)
+        header = read.data.split(b"\n", 1)[0]  # "object <id>"
         if not header.startswith(b"object "):
             break
         name = header[len(b"object "):].decode("ascii", "replace")

@@ -205,11 +205,11 @@ def from_default_branch(repo: str, reader: ObjectReader, workdir: str) -> Server
     branch = default_branch(repo)
     found = reader.read(branch, max_bytes=0)
     notes: list[str] = []
-    if found is None or found[1] != "commit":
+    if found is None or found.kind != "commit":
         config = config_from_mapping(_with_overrides({}, notes), root=workdir,
                                      source="defaults")
         return ServerPolicy(config, f"the defaults ({branch} has no commit yet)", notes)
-    commit = found[0]
+    commit = found.object_id
     where = f"{branch} at {commit[:12]}"
     try:
         table, name = _table_from_branch(reader, commit)

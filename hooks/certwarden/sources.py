@@ -232,6 +232,51 @@ def tracked_entries(root: str) -> list[IndexEntry]:
     return entries
 
 
+class BatchAnswer:
+    """One answer of `git cat-file --batch` (a plain class: no typing import at start-up)."""
+
+    __slots__ = ("data", "kind", "object_id", "size")
+
+    def __init__(self, object_id: str, kind: str, data: bytes, size: int) -> None:
+        self.object_id = object_id
+        self.kind = kind  # "blob", "tree", "commit", "tag"
+        self.data = data  # at most the max_bytes asked for
+        self.size = size  # the whole object's
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BatchAnswer) and (
+            self.object_id, self.kind, self.data, self.size) == (
+            other.object_id, other.kind, other.data, other.size)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and mutable
+
+    def __repr__(self) -> str:  # never the content: it may be a key
+        return f"BatchAnswer({self.object_id}, {self.kind}, {self.size} bytes)"
+
+
+def read_batch_answer(stream: IO[bytes], max_bytes: int, *, strict: bool = False
+                      ) -> BatchAnswer | None:
+    """The next answer of `git cat-file --batch` on `stream`, or None for "<name> missing"
+    (or ambiguous). strict: EOFError when git ended before answering in full."""
+    line = stream.readline()
+    if strict and not line.endswith(b"\n"):
+        raise EOFError
+    header = line.split()
+    if len(header) != 3:
+        return None
+    size = int(header[2])
+    data = stream.read(min(size, max_bytes))
+    remaining = size - len(data)
+    while remaining > 0:  # skip what is over the cap, in bounded chunks
+        skipped = stream.read(min(remaining, 1 << 20))
+        if not skipped:
+            break
+        remaining -= len(skipped)
+    if stream.read(1) != b"\n" and strict:  # the newline after each object
+        raise EOFError
+    return BatchAnswer(header[0].decode("ascii"), header[1].decode("ascii"), data, size)
+
+
 def read_blobs(root: str, entries: Sequence[IndexEntry], *,
                max_bytes: int) -> Iterator[SourceFile]:
     """Blob contents, streamed through one `git cat-file --batch` process: memory holds
@@ -269,21 +314,12 @@ def read_blobs(root: str, entries: Sequence[IndexEntry], *,
     stream = process.stdout
     try:
         for entry in wanted:
-            header = stream.readline().split()
-            if len(header) != 3:  # "<blob> missing": not in the object store
+            answer = read_batch_answer(stream, max_bytes)
+            if answer is None:  # "<blob> missing": not in the object store
                 yield SourceFile(entry.path, b"", 0, error="blob missing from the repository")
                 continue
-            size = int(header[2])
-            body = stream.read(min(size, max_bytes))
-            remaining = size - len(body)
-            while remaining > 0:  # skip what is over the cap, in bounded chunks
-                skipped = stream.read(min(remaining, 1 << 20))
-                if not skipped:
-                    break
-                remaining -= len(skipped)
-            stream.read(1)  # the newline after each object
-            yield SourceFile(entry.path, body, size, is_symlink=entry.mode == "120000",
-                             blob=entry.blob)
+            yield SourceFile(entry.path, answer.data, answer.size,
+                             is_symlink=entry.mode == "120000", blob=entry.blob)
     finally:
         stream.close()
         process.wait()
