@@ -10,6 +10,7 @@ encryption's parameters are read by pbe.py, which also tries the empty passphras
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -143,17 +144,23 @@ def encrypted_pkcs8(der: bytes, *, form: str, line: int | None, budget: WorkBudg
             return inner
     key = FoundKey(form=f"encrypted PKCS#8 {form}", line=line, encrypted=True,
                    material_digest=digest(der), protection=encryption.protection)
+    try_empty_passphrase(key, lambda: pbe.decrypt_pkcs8(encryption, b"", budget))
+    protection = encryption.protection
+    key.opener = capped_opener(_opener_der(der), protection.kdf, protection.parameters)
+    return key
+
+
+def try_empty_passphrase(key: FoundKey, decrypt: Callable[[], bytes | None]) -> None:
+    """Whether the empty passphrase opens an encrypted PKCS#8 or legacy PEM key (decrypt()
+    gives the plaintext DER, or None), and then what the key is; or why it was not tried."""
     try:
-        plain = pbe.decrypt_pkcs8(encryption, b"", budget)
+        plain = decrypt()
     except pbe.Unsupported as exc:
         key.not_tried = str(exc)
     else:
         key.opens_with_empty_passphrase = plain is not None
         if plain is not None:
             _learn(key, plain)
-    protection = encryption.protection
-    key.opener = capped_opener(_opener_der(der), protection.kdf, protection.parameters)
-    return key
 
 
 def _learn(key: FoundKey, plain: bytes) -> None:

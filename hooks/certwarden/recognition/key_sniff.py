@@ -112,30 +112,28 @@ class _Table:
         for probe, names in probes:
             if probe(data):
                 hits.probes.update(names)
-        positions = hits.positions
         if len(data) <= WINDOW and self.matcher.automaton is not None:
             # The common case, one call: most files have no marker at all.
             for index, position, _ in self.matcher.automaton.find_matches_as_indexes(data):
-                for owner in self.owners_of[index]:
-                    owner_positions = positions.setdefault(owner, [])
-                    if len(owner_positions) < MAX_POSITIONS:
-                        owner_positions.append(position)
-                    else:
-                        hits.overflow.add(owner)
+                self._record(hits, index, position)
             return hits
         for start in range(0, max(len(data), 1), WINDOW):
             # Windows overlap by the longest literal, so no marker is cut in two.
             end = min(len(data), start + WINDOW + 64)
             for index, position in self.matcher.matches(data, start, end):
-                if position >= start + WINDOW:
-                    continue
-                for owner in self.owners_of[index]:
-                    owner_positions = positions.setdefault(owner, [])
-                    if len(owner_positions) < MAX_POSITIONS:
-                        owner_positions.append(position)
-                    else:
-                        hits.overflow.add(owner)
+                if position < start + WINDOW:
+                    self._record(hits, index, position)
         return hits
+
+    def _record(self, hits: Hits, index: int, position: int) -> None:
+        """A marker (literal number `index`) at `position`, for each format it belongs to;
+        past MAX_POSITIONS for a format, only that there were more."""
+        for owner in self.owners_of[index]:
+            owner_positions = hits.positions.setdefault(owner, [])
+            if len(owner_positions) < MAX_POSITIONS:
+                owner_positions.append(position)
+            else:
+                hits.overflow.add(owner)
 
 
 # The probes that can fire on data opening with printable ASCII. The others (DER and

@@ -148,7 +148,7 @@ def _pem_opener(label: str, headers: dict[str, str], der: bytes) -> Opener:
 def _legacy(block: armor.ArmoredBlock, der: bytes, line: int | None) -> FoundKey | str:
     """`Proc-Type: 4,ENCRYPTED`: encrypted only if the body is not a plaintext key and the
     empty passphrase does not open it."""
-    from certwarden.recognition.der_keys import _learn, classify_der
+    from certwarden.recognition.der_keys import classify_der, try_empty_passphrase
 
     plain = classify_der(der, form="PEM under a Proc-Type: 4,ENCRYPTED header", line=line)
     if plain is not None and not plain.encrypted:
@@ -162,14 +162,7 @@ def _legacy(block: armor.ArmoredBlock, der: bytes, line: int | None) -> FoundKey
                    material_digest=digest(der),
                    key_type=key_type if key_type in ("rsa", "ec", "dsa") else None,
                    protection=protection, opener=_pem_opener(block.label, block.headers, der))
-    try:
-        opened = pbe.decrypt_legacy(dek_info, der, b"")
-    except pbe.Unsupported as exc:
-        key.not_tried = str(exc)
-    else:
-        key.opens_with_empty_passphrase = opened is not None
-        if opened is not None:
-            _learn(key, opened)
+    try_empty_passphrase(key, lambda: pbe.decrypt_legacy(dek_info, der, b""))
     return key
 
 
