@@ -48,6 +48,14 @@ def git(repo: Path, *args: str, check: bool = True, env: dict[str, str] | None =
                           check=check, env=env or git_env())
 
 
+def stage(repo: Path, files: dict[str, bytes]) -> None:
+    """Write the files (folders made as needed) and `git add` them."""
+    for name, data in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(data)
+        git(repo, "add", "--", name)
+
+
 def make_snapshot(destination: Path) -> str:
     """Copy the package into a fresh git repository; return the commit id."""
     destination.mkdir(parents=True, exist_ok=True)

@@ -24,13 +24,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def _stage(repo: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_bytes(data)
-        hookrepo.git(repo, "add", "--", name)
-
-
 def _unique(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, object]]:
     capsys.readouterr()
     code = main(["check", "--group", "unique", "--format", "json", "--now", NOW, *extra])
@@ -42,7 +35,7 @@ def _rules(document: dict[str, object]) -> set[tuple[str, str]]:
 
 
 def test_duplicate_cn_in_another_folder(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _stage(repo, {"site-a/sensor1.crt": pki.pem(pki.certificate(pki.Spec(key_slot=1))),
+    hookrepo.stage(repo, {"site-a/sensor1.crt": pki.pem(pki.certificate(pki.Spec(key_slot=1))),
                   "site-b/sensor1.crt": pki.pem(pki.certificate(pki.Spec(
                       cn="SENSOR1.plant.example.com", key_slot=2)))})
     code, document = _unique(capsys)
@@ -56,11 +49,11 @@ def test_duplicate_cn_in_another_folder(repo: Path, capsys: pytest.CaptureFixtur
 def test_same_certificate_twice_and_rename(repo: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     cert = pki.pem(pki.certificate())
-    _stage(repo, {"a.crt": cert})
+    hookrepo.stage(repo, {"a.crt": cert})
     hookrepo.git(repo, "commit", "-q", "-m", "a")
     hookrepo.git(repo, "mv", "a.crt", "renamed.crt")
     assert _unique(capsys)[0] == 0
-    _stage(repo, {"copy.pem": cert})
+    hookrepo.stage(repo, {"copy.pem": cert})
     code, document = _unique(capsys)
     assert code == 1
     assert _rules(document) == {("renamed.crt", "cert-duplicate"), ("copy.pem", "cert-duplicate")}
@@ -68,7 +61,7 @@ def test_same_certificate_twice_and_rename(repo: Path,
 
 def test_key_reused_under_two_certificates(repo: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    _stage(repo, {"s1.crt": pki.pem(pki.certificate(pki.Spec(cn="s1.plant.example.com"))),
+    hookrepo.stage(repo, {"s1.crt": pki.pem(pki.certificate(pki.Spec(cn="s1.plant.example.com"))),
                   "s2.crt": pki.pem(pki.certificate(pki.Spec(cn="s2.plant.example.com")))})
     code, document = _unique(capsys)
     assert code == 1
@@ -79,7 +72,7 @@ def test_chain_files_repeat_cas_and_leaf_without_findings(
         repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = pki.certificate(pki.Spec(cn="Root CA", ca=True, key_slot=9, crl_urls=None))
     leaf = pki.certificate(pki.Spec(key_slot=8), issuer=(root, pki.rsa_key(2048, 9)))
-    _stage(repo, {"sensor1.crt": pki.pem(leaf),
+    hookrepo.stage(repo, {"sensor1.crt": pki.pem(leaf),
                   "sensor1-fullchain.pem": pki.pem(leaf) + pki.pem(root),
                   "chain.pem": pki.pem(root), "other/chain.pem": pki.pem(root)})
     code, document = _unique(capsys)
@@ -87,7 +80,7 @@ def test_chain_files_repeat_cas_and_leaf_without_findings(
 
 
 def test_wildcard_anywhere_in_the_index(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _stage(repo, {"old/star.crt": pki.pem(pki.certificate(pki.Spec(cn="*.example.com")))})
+    hookrepo.stage(repo, {"old/star.crt": pki.pem(pki.certificate(pki.Spec(cn="*.example.com")))})
     hookrepo.git(repo, "commit", "-q", "-m", "old")
     code, document = _unique(capsys)
     assert code == 1
@@ -96,7 +89,7 @@ def test_wildcard_anywhere_in_the_index(repo: Path, capsys: pytest.CaptureFixtur
 
 def test_cache_under_git_dir_and_staged_deletion(repo: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    _stage(repo, {"a.crt": pki.pem(pki.certificate(pki.Spec(key_slot=1))),
+    hookrepo.stage(repo, {"a.crt": pki.pem(pki.certificate(pki.Spec(key_slot=1))),
                   "b.crt": pki.pem(pki.certificate(pki.Spec(key_slot=2)))})
     assert _unique(capsys)[0] == 1
     assert (repo / ".git" / "certwarden" / f"index-cache-v{CACHE_VERSION}.json").exists()
@@ -109,7 +102,7 @@ def test_scan_history_finds_a_deleted_unencrypted_key(
     plain = pki.rsa_key().private_bytes(serialization.Encoding.PEM,
                                         serialization.PrivateFormat.PKCS8,
                                         serialization.NoEncryption())
-    _stage(repo, {"deploy/tls.key": plain})
+    hookrepo.stage(repo, {"deploy/tls.key": plain})
     hookrepo.git(repo, "commit", "-q", "-m", "oops")
     hookrepo.git(repo, "rm", "-q", "deploy/tls.key")
     hookrepo.git(repo, "commit", "-q", "-m", "remove")
@@ -127,7 +120,8 @@ def test_scan_history_finds_a_deleted_unencrypted_key(
 
 
 def test_baseline_round_trip(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _stage(repo, {"legacy/star.crt": pki.pem(pki.certificate(pki.Spec(cn="*.example.com")))})
+    star = pki.pem(pki.certificate(pki.Spec(cn="*.example.com")))
+    hookrepo.stage(repo, {"legacy/star.crt": star})
     hookrepo.git(repo, "commit", "-q", "-m", "debt")
     assert main(["baseline", "--now", NOW]) == 0
     first = (repo / ".certwarden-baseline.json").read_text()
@@ -136,7 +130,7 @@ def test_baseline_round_trip(repo: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert '"line"' not in first and "20" not in json.loads(first)["generated_by"]
     capsys.readouterr()
     assert main(["scan", "--now", NOW]) == 0
-    _stage(repo, {"new.crt": pki.pem(pki.certificate(pki.Spec(org=None, key_slot=3)))})
+    hookrepo.stage(repo, {"new.crt": pki.pem(pki.certificate(pki.Spec(org=None, key_slot=3)))})
     assert main(["check", "--now", NOW]) == 1  # a new problem still blocks
     hookrepo.git(repo, "rm", "-q", "--cached", "legacy/star.crt")
     hookrepo.git(repo, "reset", "-q", "new.crt")

@@ -33,13 +33,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def _stage(repo: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_bytes(data)
-        hookrepo.git(repo, "add", "--", name)
-
-
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
     capsys.readouterr()
     code = main([*args, "--now", pki.NOW_ISO])
@@ -53,7 +46,7 @@ def _findings(document: dict[str, Any]) -> set[tuple[str, str]]:
 def test_check_scan_and_history_with_sha256_object_ids(
         repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wildcard = pki.pem(pki.certificate(pki.Spec(cn="*.plant.example.com", key_slot=1)))
-    _stage(repo, {"pki/star.crt": wildcard, "pki/sensor1.key": _plain_key(5),
+    hookrepo.stage(repo, {"pki/star.crt": wildcard, "pki/sensor1.key": _plain_key(5),
                   "pki/sensor1.crt": pki.pem(pki.certificate(pki.Spec(key_slot=6)))})
     # check: the staged blobs, their neighbours read from the index by blob id
     code, document = _run(capsys, "check", "--format", "json")
@@ -68,7 +61,7 @@ def test_check_scan_and_history_with_sha256_object_ids(
     assert len(commit) == 64  # the repository really uses SHA-256
 
     # check --group unique and scan: the whole index, certificates cached by blob id
-    _stage(repo, {"backup/star.crt": wildcard})
+    hookrepo.stage(repo, {"backup/star.crt": wildcard})
     code, document = _run(capsys, "check", "--group", "unique", "--format", "json")
     assert code == 1
     assert {("pki/star.crt", "cert-duplicate"), ("backup/star.crt", "cert-duplicate")} <= \
@@ -82,7 +75,7 @@ def test_check_scan_and_history_with_sha256_object_ids(
 
     # scan --history: a key deleted again is found under the commit that added it
     hookrepo.git(repo, "reset", "-q", "backup/star.crt")
-    _stage(repo, {"deploy/tls.key": _plain_key(7)})
+    hookrepo.stage(repo, {"deploy/tls.key": _plain_key(7)})
     hookrepo.git(repo, "commit", "-q", "-m", "oops")
     added = hookrepo.git(repo, "rev-parse", "HEAD").stdout.strip()
     hookrepo.git(repo, "rm", "-q", "deploy/tls.key")
@@ -107,7 +100,7 @@ def test_check_scan_and_history_with_sha256_object_ids(
 def test_staged_entries_carry_whole_object_ids(repo: Path) -> None:
     from certwarden.sources import staged_entries
 
-    _stage(repo, {"a.crt": pki.pem(pki.certificate())})
+    hookrepo.stage(repo, {"a.crt": pki.pem(pki.certificate())})
     [entry] = staged_entries(str(repo))
     assert entry.blob == hookrepo.git(repo, "rev-parse", ":a.crt").stdout.strip()
     assert len(entry.blob) == 64
@@ -115,10 +108,10 @@ def test_staged_entries_carry_whole_object_ids(repo: Path) -> None:
 
 def test_commit_ranges_with_sha256_object_ids(repo: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    _stage(repo, {"README.md": b"plant\n"})
+    hookrepo.stage(repo, {"README.md": b"plant\n"})
     hookrepo.git(repo, "commit", "-q", "-m", "start")
     start = hookrepo.git(repo, "rev-parse", "HEAD").stdout.strip()
-    _stage(repo, {"deploy/tls.key": _plain_key(7)})
+    hookrepo.stage(repo, {"deploy/tls.key": _plain_key(7)})
     hookrepo.git(repo, "commit", "-q", "-m", "oops")
     added = hookrepo.git(repo, "rev-parse", "HEAD").stdout.strip()
     hookrepo.git(repo, "rm", "-q", "deploy/tls.key")

@@ -3,9 +3,7 @@ server on 127.0.0.1 started by the tests."""
 
 from __future__ import annotations
 
-import http.server
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,33 +12,14 @@ from cryptography import x509
 
 from tests import pki
 from tests.conftest import RunJson, rules_of
-
-
-class CrlServer:
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        files = self.files
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = files.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+from tests.rule_cases import CrlServer
 
 
 @pytest.fixture
 def crl_server() -> Iterator[CrlServer]:
     server = CrlServer()
     yield server
-    server.server.shutdown()
+    server.close()
 
 
 @pytest.fixture
