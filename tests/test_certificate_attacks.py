@@ -98,10 +98,7 @@ def _git_repo(path: Path, files: dict[str, bytes]) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     if not (path / ".git").exists():
         hookrepo.git(path, "init", "-q", "-b", "main")
-    for name, data in files.items():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_bytes(data)
-        hookrepo.git(path, "add", "--", name)
+    hookrepo.stage(path, files)
     return path
 
 

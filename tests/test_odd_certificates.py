@@ -180,10 +180,7 @@ def test_malformed_file_does_not_stop_the_next_file(run_json: RunJson, tmp_path:
 def _git_repo(path: Path, files: dict[str, bytes]) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     hookrepo.git(path, "init", "-q", "-b", "main")
-    for name, data in files.items():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_bytes(data)
-        hookrepo.git(path, "add", "--", name)
+    hookrepo.stage(path, files)
     return path
 
 
