@@ -35,11 +35,42 @@ def git_env(**extra: str) -> dict[str, str]:
 def offline_pip_env() -> dict[str, str]:
     """With CERTWARDEN_WHEELHOUSE set (a folder of wheels, see README), pip installs from it
     and never reaches a package index: the end-to-end tests then run offline, or under a
-    faked clock at which the index's TLS certificate would look expired."""
-    wheelhouse = os.environ.get("CERTWARDEN_WHEELHOUSE")
+    faked clock at which the index's TLS certificate would look expired. Under faketime
+    without one, a wheelhouse is built once for the session, at the real clock."""
+    wheelhouse = os.environ.get("CERTWARDEN_WHEELHOUSE") or _faketime_wheelhouse()
     if not wheelhouse:
         return {}
     return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": os.path.abspath(wheelhouse)}
+
+
+_built_wheelhouse: str | None = None
+
+
+def _faketime_wheelhouse() -> str | None:
+    """Under faketime (FAKETIME and its LD_PRELOAD in the environment), the wheels this
+    package and its hooks need, built by a pip that runs at the real clock (faketime's
+    variables removed), so that `faketime DATE pytest` needs nothing else."""
+    global _built_wheelhouse
+    if "FAKETIME" not in os.environ:
+        return None
+    if _built_wheelhouse is None:
+        import atexit
+        import sys
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="certwarden-wheelhouse-")
+        atexit.register(shutil.rmtree, folder, True)
+        real_clock = {k: v for k, v in os.environ.items()
+                      if not k.startswith("FAKETIME") and k != "LD_PRELOAD"}
+        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", folder,
+                                str(PROJECT), "setuptools>=77"], env=real_clock,
+                               capture_output=True, text=True, check=False)
+        if built.returncode != 0:
+            raise RuntimeError("the end-to-end tests need a wheelhouse under faketime, and "
+                               "pip could not build one (set CERTWARDEN_WHEELHOUSE, see "
+                               f"README, Development): {built.stderr.strip()[-2000:]}")
+        _built_wheelhouse = folder
+    return _built_wheelhouse
 
 
 def git(repo: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
